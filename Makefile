@@ -1,0 +1,73 @@
+# minivmm - see README.md.  `make` builds build/minivmm; `make test` runs
+# every test (unit, unit under ASan+UBSan, boot tests on KVM or nested).
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP \
+	   -fno-strict-aliasing
+LDLIBS  += -lpthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+
+B := build
+VERSION := 0.1.0
+
+# Sources that never touch KVM: linked into the unit tests too.
+LIB_SRCS := $(sort $(wildcard boot/*.c devices/*.c devices/*/*.c)) \
+	    vmm/guest_mem.c vmm/bus.c vmm/options.c
+VMM_SRCS := $(filter-out $(LIB_SRCS),$(sort $(wildcard vmm/*.c)))
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+VMM_OBJS := $(VMM_SRCS:%.c=$(B)/obj/%.o)
+TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
+ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/asan/%.o)
+ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/asan-tests/%)
+
+GUEST := $(B)/guest
+
+.PHONY: all run test unit-tests boot-tests deps guest clean bench
+all: $(B)/minivmm
+
+$(B)/minivmm: $(LIB_OBJS) $(VMM_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMINIVMM_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/asan-tests/%: tests/unit/%.c $(ASAN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+unit-tests: $(TESTS) $(ASAN_TESTS)
+
+# The default guest: Debian's stock kernel + a busybox initramfs.
+guest: $(GUEST)/.done
+$(GUEST)/.done: tools/mkguest.sh tools/guest-init.sh
+	tools/mkguest.sh $(GUEST)
+
+run: $(B)/minivmm guest
+	tools/run-guest.sh $(B)/minivmm $(GUEST)
+
+test: $(B)/minivmm unit-tests guest
+	tests/run-tests.sh
+
+bench: $(B)/minivmm guest
+	tools/bench-boot.sh $(B)/minivmm $(GUEST)
+
+deps:
+	tools/install-deps.sh
+
+clean:
+	rm -rf $(B)/obj $(B)/asan $(B)/tests $(B)/asan-tests $(B)/minivmm
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
