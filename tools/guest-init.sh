@@ -1,0 +1,88 @@
+#!/bin/sh
+# /init of the default minivmm guest (busybox sh), built by tools/mkguest.sh.
+#
+# Switches come from the kernel command line: the kernel hands unknown
+# key=value words to init as environment variables (names without dots).
+#   minivmm_run="CMD"        run CMD with sh -c, print
+#                            "minivmm-guest: exit status N", power off
+#   minivmm_root=/dev/vda    mount it (ext4) and switch_root into it: its
+#                            /sbin/init, or this same logic when minivmm_run
+#                            is set or it has no /sbin/init
+#   minivmm_console=hvc0     interactive shell on /dev/hvc0, not the console
+# Without minivmm_run: an interactive shell (job control), power off on exit.
+# PID 1 must never exit (that panics the kernel): everything ends in
+# poweroff -f, which reaches the VMM through ACPI S5.
+
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin${PATH:+:$PATH}
+export HOME=/root PS1='guest# '
+
+say() { echo "minivmm-guest: $*"; }
+off() { sync; poweroff -f; sleep 5; echo o >/proc/sysrq-trigger; }
+
+# Second stage: re-run by ourselves after switch_root into minivmm_root,
+# with busybox and this script kept in /dev (the only fs we carry along).
+if [ -n "$minivmm_stage2" ]; then
+    export PATH="$PATH:/dev/.minivmm/bin"
+    cd /
+else
+    mount -t proc proc /proc
+    mount -t sysfs sysfs /sys
+    mount -t devtmpfs devtmpfs /dev 2>/dev/null
+    mkdir -p /dev/pts /dev/shm
+    mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+    mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+    hostname -F /etc/hostname 2>/dev/null
+    # pvpanic first, so a later panic reaches the VMM (port 0x505, QEMU0001).
+    for m in pvpanic pvpanic_mmio pvpanic_pci crc32c_generic virtio_mmio \
+             virtio_blk virtio_console virtio_rng virtio_input virtio_net \
+             virtio-gpu evdev; do
+        modprobe -q "$m" 2>/dev/null
+    done
+fi
+
+say "userspace up"
+
+# minivmm_root: mount the disk and continue there.
+if [ -n "$minivmm_root" ] && [ -z "$minivmm_stage2" ]; then
+    modprobe -q ext4 2>/dev/null
+    # virtio-blk may bind a moment after modprobe returns.
+    i=0
+    while [ ! -b "$minivmm_root" ] && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    mkdir -p /newroot
+    if mount -t ext4 "$minivmm_root" /newroot; then
+        for d in dev proc sys; do
+            mkdir -p /newroot/$d 2>/dev/null
+            mount --move /$d /newroot/$d
+        done
+        if [ -z "$minivmm_run" ] && [ -x /newroot/sbin/init ]; then
+            exec switch_root /newroot /sbin/init
+        fi
+        # No init of its own (or a command to run): carry busybox and this
+        # script over in /dev, switch, and run the same logic there.
+        mkdir -p /newroot/dev/.minivmm/bin
+        cp /bin/busybox /init /newroot/dev/.minivmm/
+        /bin/busybox --install -s /newroot/dev/.minivmm/bin 2>/dev/null
+        for a in /newroot/dev/.minivmm/bin/*; do
+            ln -sf /dev/.minivmm/busybox "$a"
+        done
+        export minivmm_stage2=1
+        exec switch_root /newroot /dev/.minivmm/busybox sh /dev/.minivmm/init
+    fi
+    echo "minivmm-guest: error: cannot mount $minivmm_root as ext4; dropping to a shell" >&2
+fi
+
+if [ -n "$minivmm_run" ]; then
+    sh -c "$minivmm_run"
+    say "exit status $?"
+    off
+fi
+
+if [ -n "$minivmm_console" ]; then
+    # Opening the tty as a new session leader makes it the controlling one.
+    setsid sh -c "exec sh -i <>/dev/$minivmm_console >&0 2>&0"
+else
+    setsid cttyhack sh -i
+fi
+off
