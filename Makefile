@@ -14,7 +14,7 @@ VERSION := 0.1.0
 
 # Sources that never touch KVM: linked into the unit tests too.
 LIB_SRCS := $(sort $(wildcard boot/*.c devices/*.c devices/*/*.c)) \
-	    vmm/guest_mem.c vmm/bus.c vmm/options.c
+	    vmm/guest_mem.c vmm/bus.c vmm/options.c vmm/cpuid.c vmm/escape.c
 VMM_SRCS := $(filter-out $(LIB_SRCS),$(sort $(wildcard vmm/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 

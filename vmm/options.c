@@ -1,0 +1,182 @@
+/* Command-line parsing: GNU long options, sizes with K/M/G/T suffixes. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char options_help[] =
+"Usage: minivmm --kernel BZIMAGE [options]\n"
+"       minivmm --help | --version\n"
+"\n"
+"Boots a Linux bzImage in a KVM virtual machine, with the guest's serial\n"
+"console (COM1) on this terminal.\n"
+"\n"
+"Options:\n"
+"  -k, --kernel PATH     Linux kernel in bzImage format (required)\n"
+"  -i, --initrd PATH     initial ramdisk to load (optional)\n"
+"  -c, --cmdline STR     kernel command line, replacing the default\n"
+"                        \"" DEFAULT_CMDLINE "\"\n"
+"  -a, --append STR      words added to the end of the command line\n"
+"  -m, --mem SIZE        guest RAM: bytes, or with suffix K, M, G, T\n"
+"                        (default 512M, at least 64M; RAM above 3G is\n"
+"                        placed above the 4 GiB boundary)\n"
+"  -p, --cpus N          number of vCPUs, 1-64 (default 1)\n"
+"  -n, --name NAME       name of the VM, for messages (default \"minivmm\")\n"
+"  -h, --help            show this text and exit\n"
+"  -V, --version         show the version and exit\n"
+"\n"
+"Terminal: when standard input is a terminal it is put in raw mode and\n"
+"restored on exit.  Type Ctrl-A x to stop the VM, Ctrl-A Ctrl-A to send a\n"
+"literal Ctrl-A.  Standard input may also be a pipe or file; at its end\n"
+"the guest simply receives no more input.\n"
+"\n"
+"Exit status:\n"
+"  0  the guest powered off\n"
+"  1  minivmm failed at run time (message on stderr)\n"
+"  2  bad command line or unusable input file (message on stderr)\n"
+"  3  the guest rebooted (minivmm does not restart it)\n"
+"  4  the guest kernel panicked (reported through pvpanic)\n"
+"  5  the guest crashed: triple fault or a state KVM cannot run\n"
+"  6  stopped from the host: SIGINT, SIGTERM, SIGHUP or Ctrl-A x\n";
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	default: return -1;
+	}
+	if (*end) {
+		end++;
+		/* Accept "512M", "512MB", "512MiB". */
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (*end)
+			return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_cpus(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 100000)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct vm_options *o,
+		  char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "kernel",  required_argument, NULL, 'k' },
+		{ "initrd",  required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "append",  required_argument, NULL, 'a' },
+		{ "mem",     required_argument, NULL, 'm' },
+		{ "cpus",    required_argument, NULL, 'p' },
+		{ "name",    required_argument, NULL, 'n' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->mem = DEFAULT_MEM;
+	o->cpus = 1;
+	o->name = "minivmm";
+
+	opterr = 0;	/* our own messages, one line each */
+	optind = 0;	/* full re-initialisation: the tests parse repeatedly */
+	while ((c = getopt_long(argc, argv, ":k:i:c:a:m:p:n:hV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'c': o->cmdline = optarg; break;
+		case 'a': o->append = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'h': o->help = 1; break;
+		case 'V': o->version = 1; break;
+		case 'm':
+			if (parse_size(optarg, &o->mem)) {
+				snprintf(err, errlen, "--mem: '%.64s' is not a size "
+					 "(examples: 512M, 2G)", optarg);
+				return -1;
+			}
+			break;
+		case 'p':
+			if (parse_cpus(optarg, &o->cpus)) {
+				snprintf(err, errlen, "--cpus: '%.64s' is not a "
+					 "number of vCPUs", optarg);
+				return -1;
+			}
+			break;
+		case ':':
+			snprintf(err, errlen, "option '%.64s' needs a value "
+				 "(try --help)", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt)
+				snprintf(err, errlen, "unknown option '-%c' "
+					 "(try --help)", optopt);
+			else
+				snprintf(err, errlen, "unknown option '%.64s' "
+					 "(try --help)", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%.64s' (try --help)",
+			 argv[optind]);
+		return -1;
+	}
+	if (o->help || o->version)
+		return 0;
+	if (!o->kernel) {
+		snprintf(err, errlen, "no kernel given: use --kernel BZIMAGE "
+			 "(try --help)");
+		return -1;
+	}
+	if (o->mem < MIN_MEM) {
+		snprintf(err, errlen, "--mem %" PRIu64 "M is too small: at "
+			 "least %lluM is needed", o->mem >> 20, MIN_MEM >> 20);
+		return -1;
+	}
+	if (o->cpus < 1 || o->cpus > MAX_CPUS) {
+		snprintf(err, errlen, "--cpus %u is out of range: 1 to %d",
+			 o->cpus, MAX_CPUS);
+		return -1;
+	}
+	return 0;
+}
