@@ -1,0 +1,47 @@
+# Helpers for boot tests: boot the default guest under minivmm with a
+# timeout and check its console output and exit status.
+# Sourced by tests/boot/test-*.sh; MINIVMM and GUEST come from run-all.sh.
+: "${MINIVMM:?}" "${GUEST:?}"
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+LOGS=${BOOT_LOGS:-/tmp/minivmm-boot-logs}
+mkdir -p "$LOGS"
+MARKER='minivmm-guest: userspace up'
+
+# boot NAME [minivmm args...]: stdin from /dev/null unless BOOT_STDIN is set;
+# sets $status and $out (the console log file).
+boot() {
+    local name=$1; shift
+    out=$LOGS/$name.log
+    status=0
+    timeout -k 5 "$BOOT_TIMEOUT" "$MINIVMM" --kernel "$GUEST/vmlinuz" \
+        --initrd "$GUEST/initrd.img" "$@" <"${BOOT_STDIN:-/dev/null}" >"$out" 2>&1 || status=$?
+    tr -d '\r' <"$out" >"$out.txt" && mv "$out.txt" "$out"
+}
+
+# run_cmd NAME CMD [minivmm args...]: boots with minivmm_run="CMD".
+run_cmd() {
+    local name=$1 cmd=$2; shift 2
+    boot "$name" --cmdline "console=ttyS0 panic=-1 quiet minivmm_run=\"$cmd\"" "$@"
+}
+
+pass() { echo "PASS boot:$1"; }
+fail() {
+    echo "FAIL boot:$1: $2"
+    [ -f "$out" ] && tail -n 15 "$out" | sed 's/^/    | /'
+}
+# check NAME WANT_STATUS [grep -E patterns that must all appear...]
+check() {
+    local name=$1 want=$2 p; shift 2
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        fail "$name" "timed out after ${BOOT_TIMEOUT}s"; return 1
+    fi
+    if [ "$status" -ne "$want" ]; then
+        fail "$name" "exit status $status, expected $want"; return 1
+    fi
+    for p in "$@"; do
+        if ! grep -qE -- "$p" "$out"; then
+            fail "$name" "output lacks /$p/"; return 1
+        fi
+    done
+    pass "$name"
+}
