@@ -129,19 +129,6 @@ static struct kvm_cpuid2 *get_supported_cpuid(int kvm_fd)
 	return NULL;
 }
 
-static int check_host_memory(uint64_t ram_size)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-
-	if (pages > 0 && psz > 0 && ram_size > (uint64_t)pages * (uint64_t)psz) {
-		fprintf(stderr, "minivmm: --mem %lluM is more than this host's "
-			"%lluM of RAM\n", (unsigned long long)(ram_size >> 20),
-			(unsigned long long)(((uint64_t)pages * psz) >> 20));
-		return -1;
-	}
-	return 0;
-}
-
 static int set_region(struct vm *vm, unsigned slot, uint64_t gpa,
 		      uint64_t size, void *host)
 {
@@ -168,8 +155,6 @@ static int map_ram(struct vm *vm, uint64_t ram_size)
 {
 	struct ram_layout rl;
 
-	if (check_host_memory(ram_size))
-		return -1;
 	ram_layout_for(ram_size, &rl);
 	/* NORESERVE: the guest touches what it uses; untouched RAM costs the
 	 * host nothing. */

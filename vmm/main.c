@@ -83,6 +83,21 @@ fail:
 	return -1;
 }
 
+/* Refuse what the host cannot back: MAP_NORESERVE would accept it and the
+ * guest would be killed by the OOM killer later instead. */
+static int check_host_memory(uint64_t ram_size)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	if (pages > 0 && psz > 0 && ram_size > (uint64_t)pages * (uint64_t)psz) {
+		fprintf(stderr, "minivmm: --mem %lluM is more than this host's "
+			"%lluM of RAM\n", (unsigned long long)(ram_size >> 20),
+			(unsigned long long)(((uint64_t)pages * psz) >> 20));
+		return -1;
+	}
+	return 0;
+}
+
 static char *build_cmdline(const struct vm_options *o)
 {
 	const char *base = o->cmdline ? o->cmdline : DEFAULT_CMDLINE;
@@ -291,6 +306,8 @@ int main(int argc, char **argv)
 	}
 	/* Check every input before touching KVM, so mistakes are reported
 	 * the same way on any machine. */
+	if (check_host_memory(o.mem))
+		return EXIT_USAGE;
 	if (read_file("kernel", o.kernel, 512u << 20, &kernel))
 		return EXIT_USAGE;
 	if (bzimage_parse(kernel.data, kernel.size, &info, &why)) {

@@ -25,14 +25,14 @@ for mem in 256 1024; do
 done
 
 # RAM above the 32-bit hole: 3.5G puts 512M above 4 GiB.
-run_cmd memtotal-above-4g 'grep MemTotal /proc/meminfo; dmesg | grep -i "usable" | head' --mem 3584M
+run_cmd memtotal-above-4g 'grep MemTotal /proc/meminfo; dmesg | grep -i usable | head' --mem 3584M
 if check memtotal-above-4g-boot 0 'MemTotal'; then
     kb=$(awk '/MemTotal/ {print $2}' "$out" | head -1)
     [ "$kb" -ge $((3584 * 1024 * 85 / 100)) ] && pass memtotal-above-4g || fail memtotal-above-4g "MemTotal $kb kB"
 fi
 
 # No ACPI complaints from the kernel, and our devices found through ACPI.
-run_cmd acpi-clean 'dmesg | grep -iE "acpi.*(error|warn|bug)|firmware bug" || echo NO-ACPI-ERRORS; dmesg | grep -E "ttyS0 at I/O"'
+run_cmd acpi-clean "dmesg | grep -iE 'acpi.*(error|warn|bug)|firmware bug' || echo NO-ACPI-ERRORS; dmesg | grep -E 'ttyS0 at I/O'"
 check acpi-clean 0 'NO-ACPI-ERRORS' 'ttyS0 at I/O 0x3f8 \(irq = 4'
 
 run_cmd poweroff 'poweroff -f'
