@@ -6,6 +6,7 @@
  * Everything is checked before the first byte is written, so a refused
  * load leaves guest memory untouched, and only the ranges listed in
  * layout.h (plus the kernel and the initrd) are ever written. */
+#include <stdio.h>
 #include <string.h>
 #include "boot.h"
 #include "bootparam.h"
@@ -54,6 +55,18 @@ static int kernel_end(const struct bzimage_info *bi, uint64_t *end)
 		return -1;
 	*end = align_up(max_u64(load_end, run_end), PAGE_SIZE);
 	return 0;
+}
+
+/* How much RAM to ask for is the useful part of this refusal, so it is
+ * formatted into thread-local static storage rather than a literal. */
+static const char *kernel_too_big_msg(uint64_t end)
+{
+	static _Thread_local char msg[96];
+
+	snprintf(msg, sizeof(msg),
+		 "kernel needs %llu MiB of guest RAM to decompress: raise --mem",
+		 (unsigned long long)((end + (1 << 20) - 1) >> 20));
+	return msg;
 }
 
 /* Highest page-aligned spot below both initrd_addr_max and the end of low
@@ -154,8 +167,12 @@ int x86_boot_load(struct guest_mem *gm, const struct boot_config *cfg,
 		return -1;
 	}
 	ram_layout_for(cfg->ram_size, &rl);
-	if (kernel_end(&bi, &kern_end) < 0 || kern_end > rl.low_size) {
-		*why = "kernel does not fit in guest RAM: raise --mem";
+	if (kernel_end(&bi, &kern_end) < 0) {
+		*why = "bzImage header is corrupt: pref_address + init_size overflows";
+		return -1;
+	}
+	if (kern_end > rl.low_size) {
+		*why = kernel_too_big_msg(kern_end);
 		return -1;
 	}
 	if (cfg->initrd_size) {

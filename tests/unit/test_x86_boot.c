@@ -388,7 +388,7 @@ TEST(test_refuses_too_small_memory)
 	load_prepare(&l, 19 * MiB, 1);
 	CHECK_EQ(load_run(&l), -1);
 	CHECK(l.why && strstr(l.why, "--mem"));
-	CHECK(l.why && strstr(l.why, "kernel"));
+	CHECK(l.why && strstr(l.why, "kernel needs 20 MiB"));
 	CHECK(all_poison(&l.vm, 0, l.vm.low_size));
 	load_free(&l);
 
@@ -396,7 +396,7 @@ TEST(test_refuses_too_small_memory)
 	load_prepare(&l, 64 * MiB, 1);
 	put32(l.img, 0x260, 48 * MiB + 1);
 	CHECK_EQ(load_run(&l), -1);
-	CHECK(l.why && strstr(l.why, "--mem"));
+	CHECK(l.why && strstr(l.why, "needs 65 MiB"));
 	CHECK(all_poison(&l.vm, 0, l.vm.low_size));
 	load_free(&l);
 
