@@ -19,7 +19,7 @@
 #define PTE_PS			(1ULL << 7)
 #define NR_PD			4	/* 4 x 1 GiB = the low 4 GiB */
 #define STARTUP_64_OFFSET	0x200	/* startup_64 = startup_32 + 0x200 */
-#define HEAP_END_PTR		0xfe00	/* boot.rst's value for a 64 KiB setup segment */
+#define HEAP_END_PTR		0xfe00	/* segment end - 0x200; unused by startup_64 */
 
 #define GDT_CODE64		0x00af9b000000ffffULL	/* L=1, P, DPL0, exec/read */
 #define GDT_DATA		0x00cf93000000ffffULL	/* flat 4 GiB, read/write */
