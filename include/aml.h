@@ -43,4 +43,11 @@ void aml_crs_memory32(struct aml *a, uint32_t base, uint32_t len);
 void aml_crs_interrupt(struct aml *a, uint32_t gsi, int edge);
 void aml_crs_end(struct aml *a);
 
+/* Building blocks, exposed for tests: PkgLength encoding of a value that
+ * already counts the encoding's own bytes (returns 1-4 bytes written, 0 when
+ * value exceeds 28 bits) and the 32-bit compressed EISA ID of "PNP0501"
+ * style strings (0, or -1 when malformed). */
+size_t aml_pkglength_encode(uint8_t out[4], uint32_t value);
+int aml_eisaid(const char *id, uint32_t *out);
+
 #endif
