@@ -1,0 +1,98 @@
+#!/bin/bash
+# Boot benchmark (not a test): for the default guest, on minivmm and on
+# QEMU -M microvm in the same run, alternating A B B A:
+#   - wall time from launch to the guest's first userspace marker,
+#   - wall time from the guest's last line before poweroff to the VMM's exit,
+#   - KVM exits until userspace (debugfs kvm/exits, when readable),
+#   - the VMM's peak resident memory outside guest RAM (/proc/PID/smaps).
+# Without a usable /dev/kvm it re-runs itself inside tools/nested-run.sh;
+# times there are only meaningful as ratios.
+# Usage: tools/bench-boot.sh MINIVMM GUESTDIR [ROUNDS]
+set -euo pipefail
+MINIVMM=$(realpath "$1"); GUEST=$(realpath "$2"); ROUNDS=${3:-2}
+cd "$(dirname "$0")/.."
+if ! tools/kvm-usable.sh; then
+    echo "bench: no usable /dev/kvm: running inside the nested VM" >&2
+    exec tools/nested-run.sh --timeout 3000 -- "$0" "$MINIVMM" "$GUEST" "$ROUNDS"
+fi
+MEM=512
+CMDLINE='console=ttyS0 panic=-1 quiet minivmm_run="echo bench-done"'
+MARKER='minivmm-guest: userspace up'
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+EXITS=/sys/kernel/debug/kvm/exits
+[ -r $EXITS ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+
+now() { date +%s.%N; }
+
+# Peak RSS of pid outside its largest anonymous mapping (the guest RAM).
+sample_rss() {
+    local pid=$1 peak=0 v
+    while kill -0 "$pid" 2>/dev/null; do
+        v=$(awk -v want=$((MEM * 1024)) '
+            /^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); guest = 0; next }
+            /^Size:/ { guest = ($2 == want) }
+            /^Rss:/ { if (!guest) s += $2 }
+            END { print s + 0 }' "/proc/$pid/smaps" 2>/dev/null || echo 0)
+        [ "${v:-0}" -gt "$peak" ] && peak=$v
+        sleep 0.05
+    done
+    echo "$peak"
+}
+
+# run_one NAME CMD...: prints "boot_s exit_s exits rss_kb"
+run_one() {
+    local name=$1; shift
+    local fifo=$T/fifo e0 e1 t0 tu="" te="" tend pid rss
+    rm -f "$fifo"; mkfifo "$fifo"
+    e0=$(cat $EXITS 2>/dev/null || echo 0)
+    t0=$(now)
+    "$@" </dev/null >"$fifo" 2>&1 &
+    pid=$!
+    sample_rss "$pid" >"$T/rss" &
+    local e_user=""
+    while IFS= read -r line; do
+        case "$line" in
+        *"$MARKER"*) tu=$(now); e_user=$(cat $EXITS 2>/dev/null || echo 0) ;;
+        *bench-done*) te=$(now) ;;
+        esac
+    done <"$fifo"
+    wait "$pid" || true
+    tend=$(now)
+    wait
+    rss=$(cat "$T/rss")
+    e1=${e_user:-0}
+    awk -v t0="$t0" -v tu="${tu:-0}" -v te="${te:-0}" -v tend="$tend" \
+        -v ex=$((e1 - e0)) -v rss="$rss" \
+        'BEGIN { printf "%.3f %.3f %d %d\n", tu - t0, tend - te, ex, rss }'
+}
+
+minivmm() {
+    run_one minivmm "$MINIVMM" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
+        --mem ${MEM}M --cmdline "$CMDLINE"
+}
+qemu() {
+    run_one qemu qemu-system-x86_64 -M microvm -accel kvm -cpu host -m $MEM \
+        -nodefaults -no-user-config -nographic -serial stdio -no-reboot \
+        -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.img" -append "$CMDLINE"
+}
+
+: >"$T/minivmm"; : >"$T/qemu"
+for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then minivmm >>"$T/minivmm"; qemu >>"$T/qemu"
+    else qemu >>"$T/qemu"; minivmm >>"$T/minivmm"; fi
+done
+
+summary() {   # file -> "boot_s exit_s exits rss_kb" medians, and spread of boot
+    sort -n -k1 "$1" | awk '{b[NR]=$1; e[NR]=$2; x[NR]=$3; r[NR]=$4}
+        END { m = int((NR + 1) / 2);
+              printf "%.3f %.3f %d %d %.3f %.3f\n", b[m], e[m], x[m], r[m], b[1], b[NR] }'
+}
+read -r mb me mx mr mlo mhi < <(summary "$T/minivmm")
+read -r qb qe qx qr qlo qhi < <(summary "$T/qemu")
+printf '%-22s %12s %12s %8s\n' "" minivmm "qemu microvm" ratio
+printf '%-22s %11.2fs %11.2fs %8.2f\n' "launch -> userspace" "$mb" "$qb" "$(awk -v a="$mb" -v b="$qb" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+printf '%-22s %5.2f-%5.2fs %5.2f-%5.2fs\n' "  (spread)" "$mlo" "$mhi" "$qlo" "$qhi"
+printf '%-22s %11.2fs %11.2fs\n' "poweroff -> exit" "$me" "$qe"
+printf '%-22s %12d %12d %8s\n' "KVM exits to userspace" "$mx" "$qx" "$(awk -v a="$mx" -v b="$qx" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+printf '%-22s %10dKiB %10dKiB\n' "RSS outside guest RAM" "$mr" "$qr"
+echo "($ROUNDS rounds each, alternating; medians; exits need debugfs)"
