@@ -13,7 +13,7 @@
 # PID 1 must never exit (that panics the kernel): everything ends in
 # poweroff -f, which reaches the VMM through ACPI S5.
 
-export PATH=/sbin:/bin:/usr/sbin:/usr/bin${PATH:+:$PATH}
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export HOME=/root PS1='guest# '
 
 say() { echo "minivmm-guest: $*"; }
@@ -40,7 +40,11 @@ else
     done
 fi
 
-say "userspace up"
+if [ -z "$minivmm_stage2" ]; then
+    say "userspace up"
+else
+    say "switched root to $minivmm_root"
+fi
 
 # minivmm_root: mount the disk and continue there.
 if [ -n "$minivmm_root" ] && [ -z "$minivmm_stage2" ]; then
