@@ -17,13 +17,17 @@ struct serial {
 	pthread_mutex_t lock;	/* vCPU threads and the event thread */
 	struct irq_line irq;
 	int out_fd;		/* -1 discards output */
+	int tx_timeout_ms;	/* longest wait for a blocked out_fd */
+	int tx_stalled;		/* out_fd timed out: drop until it drains */
+	int tx_logged;		/* output trouble reported once */
 	uint8_t ier, iir_pending, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
 	int thr_ipending;	/* THR-empty interrupt latched */
 	uint8_t rx[SERIAL_FIFO_SIZE];
 	unsigned rx_head, rx_count;
 	int irq_level;
-	/* Called (with the lock held) when the guest drains the RX FIFO, so
-	 * the event thread can feed bytes it had to hold back. */
+	/* Called (with the lock held) when room for host input reappears
+	 * (the guest read a full FIFO, reset it, or left loopback), so the
+	 * event thread can feed bytes it had to hold back. */
 	void (*rx_room)(void *ctx);
 	void *rx_room_ctx;
 };
