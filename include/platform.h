@@ -9,13 +9,21 @@
 #ifndef MINIVMM_PLATFORM_H
 #define MINIVMM_PLATFORM_H
 
+#include <stdatomic.h>
+
 #include "aml.h"
 #include "bus.h"
 #include "exit_status.h"
 
+/* A zeroed struct with stopper filled in is ready; platform_init() does
+ * just that. */
 struct platform {
 	struct vm_stopper stopper;
+	atomic_int sleep_logged;	/* ignored sleep state reported once */
+	atomic_int wake_sts;		/* ACPI WAK_STS after an ignored sleep */
 };
+
+void platform_init(struct platform *p, const struct vm_stopper *stopper);
 
 /* One port each; register at ACPI_SLEEP_PORT, ACPI_RESET_PORT,
  * I8042_CMD_PORT and PVPANIC_PORT (layout.h), length 1. */
