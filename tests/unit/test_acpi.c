@@ -576,7 +576,8 @@ static void iasl_roundtrip(unsigned nr_cpus, unsigned nr_virtio)
 		CHECK(contains(dir, "exec.log", "[Integer] = 0000000000000005"));
 		CHECK(contains(dir, "exec.log", "tables successfully acquired"));
 	} else {
-		printf("SKIP acpiexec\n");
+		/* Same package as iasl, so rarely missing: a note, not a SKIP. */
+		fprintf(stderr, "  acpiexec not found: ACPICA load not run\n");
 	}
 
 	if (check_failed_in_test)
@@ -615,7 +616,8 @@ int main(void)
 		RUN(iasl_com1_and_two_virtio);
 		RUN(iasl_many_devices_and_cpus);
 	} else {
-		printf("SKIP iasl (install acpica-tools)\n");
+		printf("SKIP iasl_com1_and_two_virtio (no iasl: acpica-tools)\n");
+		printf("SKIP iasl_many_devices_and_cpus (no iasl: acpica-tools)\n");
 	}
 	return CHECK_DONE();
 }
