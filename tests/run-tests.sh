@@ -39,11 +39,11 @@ run_unit() {
 }
 
 echo "== unit tests"
-for t in build/tests/test_*; do
+for t in $(ls build/tests/test_* | grep -v "\.d$"); do
     [ -x "$t" ] && collect run_unit "" "$t"
 done
 echo "== unit tests under ASan+UBSan"
-for t in build/asan-tests/test_*; do
+for t in $(ls build/asan-tests/test_* | grep -v "\.d$"); do
     [ -x "$t" ] && collect run_unit "asan:" "$t"
 done
 

@@ -32,8 +32,9 @@ if check memtotal-above-4g-boot 0 'MemTotal'; then
 fi
 
 # No ACPI complaints from the kernel, and our devices found through ACPI.
-run_cmd acpi-clean "dmesg | grep -iE 'acpi.*(error|warn|bug)|firmware bug' || echo NO-ACPI-ERRORS; dmesg | grep -E 'ttyS0 at I/O'"
-check acpi-clean 0 'NO-ACPI-ERRORS' 'ttyS0 at I/O 0x3f8 \(irq = 4'
+# (ACPICA reports as "ACPI Error:", "ACPI BIOS Warning (bug):", "ACPI Exception:".)
+run_cmd acpi-clean "dmesg | grep -E 'ACPI( BIOS)? (Error|Warning)|ACPI Exception|Firmware Bug' || echo NO-ACPI-ERRORS; dmesg | grep -E 'ttyS0 at I/O|PM: \\(supports'"
+check acpi-clean 0 'NO-ACPI-ERRORS' 'ttyS0 at I/O 0x3f8 .* is a 16550A' 'supports S0 S5'
 
 run_cmd poweroff 'poweroff -f'
 check poweroff 0 "$MARKER"
