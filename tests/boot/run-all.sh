@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export MINIVMM=${MINIVMM:-$PWD/build/minivmm} GUEST=${GUEST:-$PWD/build/guest}
-export BOOT_LOGS=${BOOT_LOGS:-/tmp/minivmm-boot-logs}
+# Logs in the work tree: visible on the host after a nested run.
+export BOOT_LOGS=${BOOT_LOGS:-$PWD/build/boot-logs}
 if ! tools/kvm-usable.sh -v; then
     echo "FAIL boot-tests: KVM is not usable here"
     echo "BOOT-TESTS-DONE"
