@@ -12,6 +12,12 @@
 
 #define VIRTQ_MAX_SIZE 256	/* largest queue minivmm offers */
 
+/* Ring flags (virtio 1.2, 2.7.5 and 2.7.6). */
+#define VIRTQ_DESC_F_NEXT		1
+#define VIRTQ_DESC_F_WRITE		2
+#define VIRTQ_DESC_F_INDIRECT		4
+#define VIRTQ_AVAIL_F_NO_INTERRUPT	1
+
 struct virtq {
 	/* Set by the driver through the transport. */
 	uint16_t size;		/* power of two, 1..VIRTQ_MAX_SIZE */
@@ -46,9 +52,12 @@ enum virtq_err {
 	VIRTQ_OK = 0,
 	VIRTQ_EMPTY = 1,	/* nothing available (not an error) */
 	VIRTQ_E_RING = -1,	/* ring addresses outside guest memory */
-	VIRTQ_E_INDEX = -2,	/* avail idx jumped by more than size, bad head */
-	VIRTQ_E_LOOP = -3,	/* chain longer than the queue: a loop */
-	VIRTQ_E_ADDR = -4,	/* buffer outside guest memory or overflowing */
+	VIRTQ_E_INDEX = -2,	/* avail idx jumped by more than size, bad head
+				 * or next index */
+	VIRTQ_E_LOOP = -3,	/* chain longer than its table: a loop; or
+				 * more than VIRTQ_MAX_SIZE buffers */
+	VIRTQ_E_ADDR = -4,	/* buffer or indirect table outside guest
+				 * memory or overflowing */
 	VIRTQ_E_ORDER = -5,	/* readable buffer after a writable one */
 	VIRTQ_E_INDIRECT = -6,	/* bad indirect table (size, nesting, flags) */
 	VIRTQ_E_NOTREADY = -7,
@@ -58,7 +67,13 @@ enum virtq_err {
 int virtq_check_rings(const struct virtq *q);
 
 /* Takes the next available chain.  Returns VIRTQ_OK, VIRTQ_EMPTY or an
- * error; on error the device marks itself DEVICE_NEEDS_RESET. */
+ * error; on error the device marks itself DEVICE_NEEDS_RESET.
+ * A malformed chain still consumes its avail entry (c->head is set; when it
+ * is < size it may be pushed back with 0 bytes), so the queue stays in
+ * step; only VIRTQ_E_INDEX for an avail idx jump consumes nothing.
+ * Zero-length buffers are dropped: they carry nothing.  With EVENT_IDX,
+ * finding the ring empty publishes avail_event and looks once more, so a
+ * device is only promised a kick after virtq_pop returned VIRTQ_EMPTY. */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
 /* Returns a chain to the driver with the bytes written into it. */
