@@ -83,33 +83,76 @@ struct virtio_dev {
 	uint32_t config_generation;
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	int needs_reset_logged;
+	unsigned warned;		/* guest mistakes already logged */
 };
 
 void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
 		     void *priv, const struct guest_mem *mem,
 		     const struct irq_line *irq);
 
-/* A kick for queue q (ioeventfd or MMIO write); takes d->lock. */
+/* A kick for queue q (ioeventfd or MMIO write); takes d->lock.  Ignored
+ * unless q is ready, DRIVER_OK is set and the device is not stopped
+ * (NEEDS_RESET or FAILED). */
 void virtio_queue_notify(struct virtio_dev *d, unsigned q);
+
+/* The event thread saw ops->poll_fd readable: takes d->lock and runs
+ * ops->poll_ready (also while stopped, so in-flight work can drain). */
+void virtio_poll_ready(struct virtio_dev *d);
 
 /* After virtq_push()es on q: interrupt the driver if it wants one.
  * Call with d->lock held. */
 void virtio_notify_used(struct virtio_dev *d, unsigned q);
 
 /* The device's config changed (e.g. display size): bump the generation
- * and send a config interrupt. */
+ * and send a config interrupt (only once DRIVER_OK is set).  Call with
+ * d->lock held. */
 void virtio_config_changed(struct virtio_dev *d);
 
-/* The guest sent garbage: set DEVICE_NEEDS_RESET, interrupt, log once.
- * The device stops processing until the driver resets it. */
+/* The guest sent garbage: set DEVICE_NEEDS_RESET, interrupt (config
+ * change, once DRIVER_OK is set), log once per reset.  The device stops
+ * processing until the driver resets it.  Call with d->lock held (every
+ * ops callback already runs with it). */
 void virtio_set_needs_reset(struct virtio_dev *d, const char *why);
 
+/* Did the driver accept feature bit?  Final once FEATURES_OK is set
+ * (only a subset of the offered features gets that far). */
 int virtio_has_feature(const struct virtio_dev *d, unsigned bit);
 
 /* The virtio-mmio (version 2) register block, 0x200 bytes: register it on
  * the MMIO bus with the virtio_dev as dev. */
 #define VIRTIO_MMIO_SIZE	0x200
 #define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
+/* The other registers (virtio 1.2, 4.2.2), for the transport and tests. */
+#define VIRTIO_MMIO_MAGIC_VALUE		0x000
+#define VIRTIO_MMIO_VERSION		0x004
+#define VIRTIO_MMIO_DEVICE_ID		0x008
+#define VIRTIO_MMIO_VENDOR_ID		0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES	0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL	0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES	0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL	0x024
+#define VIRTIO_MMIO_QUEUE_SEL		0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX	0x034
+#define VIRTIO_MMIO_QUEUE_NUM		0x038
+#define VIRTIO_MMIO_QUEUE_READY		0x044
+#define VIRTIO_MMIO_INTERRUPT_STATUS	0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK	0x064
+#define VIRTIO_MMIO_STATUS		0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW	0x080
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH	0x084
+#define VIRTIO_MMIO_QUEUE_DRIVER_LOW	0x090
+#define VIRTIO_MMIO_QUEUE_DRIVER_HIGH	0x094
+#define VIRTIO_MMIO_QUEUE_DEVICE_LOW	0x0a0
+#define VIRTIO_MMIO_QUEUE_DEVICE_HIGH	0x0a4
+#define VIRTIO_MMIO_SHM_SEL		0x0ac
+#define VIRTIO_MMIO_SHM_LEN_LOW		0x0b0
+#define VIRTIO_MMIO_SHM_LEN_HIGH	0x0b4
+#define VIRTIO_MMIO_SHM_BASE_LOW	0x0b8
+#define VIRTIO_MMIO_SHM_BASE_HIGH	0x0bc
+#define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
+#define VIRTIO_MMIO_CONFIG		0x100
+#define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt" */
+#define VIRTIO_MMIO_VENDOR		0x4d564d4d	/* "MMVM" in memory */
 extern const struct bus_ops virtio_mmio_ops;
 
 /* DSDT entry: Device(VRnn) { _HID "LNRO0005", _UID n, _CRS { Memory32Fixed
