@@ -127,7 +127,11 @@ grep -qw svm /proc/cpuinfo || echo "nested-run: warning: no svm in the outer VM'
 dmesg | grep -q "Nested Paging enabled" || echo "nested-run: warning: kvm_amd did not enable Nested Paging"
 [ -c /dev/kvm ] || echo "nested-run: warning: no /dev/kvm in the outer VM"
 
-echo "$nested_token:start"
+if [ -n "$nested_interactive" ]; then
+    printf '\r%s:start\r\033[K' "$nested_token"   # erased on the terminal
+else
+    echo "$nested_token:start"
+fi
 if [ -n "$nested_interactive" ]; then
     # The console becomes the command's controlling tty (job control, ^C).
     setsid cttyhack env -i "$(command -v chroot)" /root /bin/bash /run/nested-run.sh
@@ -276,7 +280,7 @@ if [[ -z $status ]]; then
     if ((qrc == 124)); then
         echo "error: nested-run: timed out after ${timeout}s, outer VM killed" >&2
     else
-        echo "error: nested-run: the outer VM ended without a status (after ${elapsed}s)" >&2
+        echo "error: nested-run: the outer VM ended without a status (QEMU exit status $qrc after ${elapsed}s)" >&2
     fi
     if [[ -s $JOB/qemu.err ]]; then sed 's/^/  qemu: /' "$JOB/qemu.err" >&2; fi
     echo "  console log: $NESTED/last-console.log (tail below)" >&2
