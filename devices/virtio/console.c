@@ -172,6 +172,8 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
 		}
 		if (n > c->chain.in_len)
 			n = (size_t)c->chain.in_len;
+		if (n > UINT32_MAX)	/* the used length is 32 bits */
+			n = UINT32_MAX;
 		/* A chain of empty buffers carries nothing but must go back. */
 		w = virtq_chain_write(q, &c->chain, 0, buf + taken, n);
 		if (w < 0 || (size_t)w != n) {
