@@ -5,11 +5,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "virtio_blk.h"
 
 #define DEFAULT_MEM		(512ULL << 20)
 #define MIN_MEM			(64ULL << 20)
 #define MAX_CPUS		64
-#define DEFAULT_CMDLINE		"console=ttyS0 panic=-1"
+/* pci=off: there is no PCI; saves the config-space probe (port I/O
+ * exits) and its "PCI: Fatal" line. */
+#define DEFAULT_CMDLINE		"console=ttyS0 panic=-1 pci=off"
+#define MAX_DISKS		6
 
 struct vm_options {
 	const char *kernel;
@@ -19,6 +23,11 @@ struct vm_options {
 	uint64_t mem;
 	unsigned cpus;
 	const char *name;
+	struct virtio_blk_opts disks[MAX_DISKS];
+	unsigned nr_disks;
+	int console_virtio;	/* --console virtio: stdin/stdout on hvc0 */
+	int no_rng;		/* --no-rng */
+	int mmio_cmdline;	/* --virtio-mmio-cmdline */
 	int help, version;
 };
 

@@ -26,6 +26,23 @@ const char options_help[] =
 "                        placed above the 4 GiB boundary)\n"
 "  -p, --cpus N          number of vCPUs, 1-64 (default 1)\n"
 "  -n, --name NAME       name of the VM, for messages (default \"minivmm\")\n"
+"  -d, --disk PATH[,ro][,serial=ID]\n"
+"                        a raw disk image as a virtio-blk device (/dev/vda,\n"
+"                        /dev/vdb... in order); ro: read-only for the guest\n"
+"                        and opened read-only here; serial: up to 20 bytes.\n"
+"                        Repeatable, up to 6.  An image in use by another\n"
+"                        minivmm is refused\n"
+"      --console serial|virtio\n"
+"                        where this terminal is connected: the UART ttyS0\n"
+"                        (default) or virtio-console hvc0, which costs far\n"
+"                        fewer VM exits; boot messages stay on the UART\n"
+"      --no-rng          no virtio-rng device (default: one, fed by\n"
+"                        getrandom(), for the guest's /dev/hwrng)\n"
+"      --virtio-mmio-cmdline\n"
+"                        also list the virtio devices as virtio_mmio.device=\n"
+"                        on the command line, for kernels built with\n"
+"                        CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES and no ACPI;\n"
+"                        they are always described in the ACPI DSDT\n"
 "  -h, --help            show this text and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -105,6 +122,10 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		{ "mem",     required_argument, NULL, 'm' },
 		{ "cpus",    required_argument, NULL, 'p' },
 		{ "name",    required_argument, NULL, 'n' },
+		{ "disk",    required_argument, NULL, 'd' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "no-rng",  no_argument,       NULL, 'R' },
+		{ "virtio-mmio-cmdline", no_argument, NULL, 'M' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -118,7 +139,7 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 
 	opterr = 0;	/* our own messages, one line each */
 	optind = 0;	/* full re-initialisation: the tests parse repeatedly */
-	while ((c = getopt_long(argc, argv, ":k:i:c:a:m:p:n:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":k:i:c:a:m:p:n:d:hV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
@@ -127,6 +148,36 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		case 'a': o->append = optarg; break;
 		case 'n': o->name = optarg; break;
 		case 'h': o->help = 1; break;
+		case 'R': o->no_rng = 1; break;
+		case 'M': o->mmio_cmdline = 1; break;
+		case 'C':
+			if (!strcmp(optarg, "virtio"))
+				o->console_virtio = 1;
+			else if (!strcmp(optarg, "serial"))
+				o->console_virtio = 0;
+			else {
+				snprintf(err, errlen, "--console: '%.64s' is not "
+					 "serial or virtio", optarg);
+				return -1;
+			}
+			break;
+		case 'd': {
+			char why[200];
+
+			if (o->nr_disks >= MAX_DISKS) {
+				snprintf(err, errlen, "too many --disk options "
+					 "(at most %d)", MAX_DISKS);
+				return -1;
+			}
+			if (virtio_blk_parse_opt(optarg,
+						 &o->disks[o->nr_disks],
+						 why, sizeof(why))) {
+				snprintf(err, errlen, "--disk: %s", why);
+				return -1;
+			}
+			o->nr_disks++;
+			break;
+		}
 		case 'V': o->version = 1; break;
 		case 'm':
 			if (parse_size(optarg, &o->mem)) {

@@ -21,8 +21,8 @@ static void set_polling(struct stdin_feed *f, int on)
 static int flush_pending(struct stdin_feed *f)
 {
 	while (f->off < f->len) {
-		size_t n = serial_receive(f->uart, f->buf + f->off,
-					  f->len - f->off);
+		size_t n = f->receive(f->dev, f->buf + f->off,
+				      f->len - f->off);
 		if (!n)
 			return 0;
 		f->off += (unsigned)n;
@@ -102,8 +102,8 @@ static void on_room(void *opaque, uint32_t events)
 	feed(f, !f->pollable);
 }
 
-/* Called by the UART, on a vCPU thread, when the guest drained the FIFO. */
-static void uart_has_room(void *ctx)
+/* Called by the device (a vCPU thread for the UART) when it has room. */
+void stdin_feed_room(void *ctx)
 {
 	struct stdin_feed *f = ctx;
 	uint64_t one = 1;
@@ -114,11 +114,13 @@ static void uart_has_room(void *ctx)
 }
 
 int stdin_feed_start(struct stdin_feed *f, struct loop *loop,
-		     struct serial *uart, void (*quit)(void *), void *ctx)
+		     size_t (*receive)(void *dev, const uint8_t *, size_t),
+		     void *dev, void (*quit)(void *), void *ctx)
 {
 	memset(f, 0, sizeof(*f));
 	f->loop = loop;
-	f->uart = uart;
+	f->receive = receive;
+	f->dev = dev;
 	f->fd = STDIN_FILENO;
 	f->quit = quit;
 	f->quit_ctx = ctx;
@@ -129,15 +131,12 @@ int stdin_feed_start(struct stdin_feed *f, struct loop *loop,
 		fprintf(stderr, "minivmm: stdin set-up: %s\n", strerror(errno));
 		return -1;
 	}
-	uart->rx_room_ctx = f;
-	uart->rx_room = uart_has_room;
-
 	if (loop_add(loop, STDIN_FILENO, EPOLLIN, on_stdin, f) == 0) {
 		f->pollable = f->polling = 1;
 	} else if (errno == EPERM) {
 		/* Regular file or /dev/null: always readable, so read it as
 		 * the FIFO drains, starting now. */
-		uart_has_room(f);
+		stdin_feed_room(f);
 	} else if (errno == EBADF) {
 		f->fd = -1;	/* no stdin at all */
 	} else {
@@ -148,13 +147,9 @@ int stdin_feed_start(struct stdin_feed *f, struct loop *loop,
 	return 0;
 }
 
+/* Call once the devices can no longer call stdin_feed_room(). */
 void stdin_feed_stop(struct stdin_feed *f)
 {
-	if (f->uart) {
-		pthread_mutex_lock(&f->uart->lock);
-		f->uart->rx_room = NULL;
-		pthread_mutex_unlock(&f->uart->lock);
-	}
 	if (f->room_fd > 0)
 		close(f->room_fd);
 	f->room_fd = -1;

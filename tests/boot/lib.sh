@@ -18,10 +18,11 @@ boot() {
     tr -d '\r' <"$out" >"$out.txt" && mv "$out.txt" "$out"
 }
 
-# run_cmd NAME CMD [minivmm args...]: boots with minivmm_run="CMD".
+# run_cmd NAME CMD [minivmm args...]: boots with minivmm_run="CMD" added
+# to minivmm's default command line.
 run_cmd() {
     local name=$1 cmd=$2; shift 2
-    boot "$name" --cmdline "console=ttyS0 panic=-1 quiet minivmm_run=\"$cmd\"" "$@"
+    boot "$name" --append "quiet minivmm_run=\"$cmd\"" "$@"
 }
 
 pass() { echo "PASS boot:$1"; }

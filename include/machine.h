@@ -1,0 +1,47 @@
+/* The whole x86 machine minivmm builds from its options: the KVM VM, the
+ * platform devices, the virtio devices in their MMIO slots, the event loop
+ * and the terminal input, and how it all ends. */
+#ifndef MINIVMM_MACHINE_H
+#define MINIVMM_MACHINE_H
+
+#include "loop.h"
+#include "options.h"
+#include "platform.h"
+#include "serial.h"
+#include "stdin_feed.h"
+#include "virtio_slot.h"
+#include "vm.h"
+
+struct virtio_blk;
+struct virtio_console;
+struct virtio_rng;
+
+struct file_buf {
+	uint8_t *data;
+	size_t size;
+};
+
+struct machine {
+	struct vm vm;
+	struct serial com1;
+	struct platform platform;
+	struct loop loop;
+	struct stdin_feed input;
+	int sig_fd;
+	int stopped_by_signal;
+
+	struct virtio_slot slot[VIRTIO_MAX_DEVICES];
+	unsigned nr_slots;
+	struct virtio_blk *blk[MAX_DISKS];
+	struct virtio_dev blk_dev[MAX_DISKS];
+	unsigned nr_blk;
+	struct virtio_console *console;
+	struct virtio_rng *rng;
+};
+
+/* Builds and runs the VM; returns minivmm's exit status. */
+int machine_run(struct machine *m, const struct vm_options *o,
+		const struct file_buf *kernel, const struct file_buf *initrd,
+		const char *cmdline);
+
+#endif
