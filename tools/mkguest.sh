@@ -6,8 +6,8 @@
 #       -> OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/kernel-version,
 #          OUTDIR/.done (holds a stamp of the inputs; touched last)
 #   tools/mkguest.sh --kernel-tree CACHEDIR
-#       -> only fetch + unpack the kernel package into CACHEDIR and print
-#          the unpacked tree (used by tools/nested-run.sh for its L1 VM)
+#       -> print an unpacked kernel tree in CACHEDIR, fetching the current
+#          package only when none is cached (tools/nested-run.sh's L1 VM)
 #
 # The kernel .deb and its unpacked tree are cached in $(dirname OUTDIR)/cache.
 # No root needed: cpio's --owner makes every file root-owned in the archive.
@@ -77,6 +77,10 @@ if [[ ${1:-} == --kernel-tree ]]; then
     [[ $# -eq 2 ]] || die "usage: $0 --kernel-tree CACHEDIR"
     CACHE=$(realpath -m "$2")
     lock_cache
+    # Any unpacked kernel will do for the outer VM: skip apt-cache (~1 s).
+    cached=$(ls -d "$CACHE"/linux-image-*-amd64/.unpacked 2>/dev/null |
+             sort -V | tail -n1) || true
+    if [[ -n $cached ]]; then dirname "$cached"; exit 0; fi
     kernel_tree "$(kernel_package)"
     exit 0
 fi
