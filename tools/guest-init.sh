@@ -84,6 +84,17 @@ if [ -n "$minivmm_run" ]; then
 fi
 
 if [ -n "$minivmm_console" ]; then
+    # The virtio-console port may appear a moment after modprobe.
+    i=0
+    while [ ! -c "/dev/$minivmm_console" ] && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    if [ ! -c "/dev/$minivmm_console" ]; then
+        echo "minivmm-guest: error: no /dev/$minivmm_console; shell on the console" >&2
+        minivmm_console=
+    fi
+fi
+if [ -n "$minivmm_console" ]; then
     # Opening the tty as a new session leader makes it the controlling one.
     setsid sh -c "exec sh -i <>/dev/$minivmm_console >&0 2>&0"
 else
