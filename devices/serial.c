@@ -77,10 +77,14 @@ static int fifo_on(const struct serial *s)
 }
 
 /* Room for host input; none in loopback, where the receiver is wired to
- * the transmitter instead of the line. */
+ * the transmitter instead of the line, and none until the guest enables
+ * the receive interrupt: Linux clears the FIFOs when it opens the port,
+ * so input offered earlier (a pipe on stdin) would be lost. */
 static unsigned host_room(const struct serial *s)
 {
-	return loopback(s) ? 0 : SERIAL_FIFO_SIZE - s->rx_count;
+	if (loopback(s) || !(s->ier & IER_ERBFI))
+		return 0;
+	return SERIAL_FIFO_SIZE - s->rx_count;
 }
 
 /* Tells the input feeder when room for host input reappears. */
@@ -230,8 +234,10 @@ static void thr_write(struct serial *s, uint8_t c)
 static void ier_write(struct serial *s, uint8_t v)
 {
 	uint8_t changed = (s->ier ^ v) & IER_MASK;
+	unsigned room = host_room(s);
 
 	s->ier = v & IER_MASK;
+	notify_room(s, room);	/* the guest now listens for input */
 	/* Enabling ETBEI with THR empty (always) raises THRE, even if an IIR
 	 * read had consumed it; Linux's startup THRE test relies on that. */
 	if (changed & IER_ETBEI)

@@ -489,6 +489,7 @@ TEST(test_rx_fifo_fill_overflow_room)
 	uint8_t buf[100];
 
 	room_calls = 0;
+	out(s, IER, IER_RDI);	/* the guest listens */
 	s->rx_room = count_room;
 	for (int i = 0; i < 100; i++)
 		buf[i] = (uint8_t)i;
@@ -523,6 +524,7 @@ TEST(test_fifo_reset_and_loopback_gate_host_input)
 	uint8_t buf[SERIAL_FIFO_SIZE] = { 0 };
 
 	room_calls = 0;
+	out(s, IER, IER_RDI);
 	s->rx_room = count_room;
 	out(s, FCR, FCR_ENABLE);		/* toggle: clears, had room */
 	CHECK_EQ(room_calls, 0);
@@ -562,12 +564,34 @@ TEST(test_data_ready_interrupt)
 	CHECK_EQ(in(s, RX), 'b');
 	CHECK_EQ(irq.level, 0);
 	CHECK_EQ(in(s, IIR), 0xc1);
-	/* Data waiting when RDI gets enabled interrupts at once. */
-	out(s, IER, 0);
+	/* Data waiting when RDI gets disabled stays, without interrupt, and
+	 * interrupts at once when RDI is enabled again. */
 	serial_receive(s, (const uint8_t *)"c", 1);
+	out(s, IER, 0);
 	CHECK_EQ(irq.level, 0);
 	out(s, IER, IER_RDI);
 	CHECK_EQ(irq.level, 1);
+	serial_destroy(s);
+}
+
+/* Host input waits until the guest enables the receive interrupt (Linux
+ * does when it opens the port, after clearing the FIFOs), and the feeder
+ * is told when that happens. */
+TEST(test_input_waits_for_listener)
+{
+	struct serial *s = setup(-1);
+
+	room_calls = 0;
+	s->rx_room = count_room;
+	out(s, FCR, FCR_ENABLE);
+	CHECK_EQ(serial_rx_room(s), 0);
+	CHECK_EQ(serial_receive(s, (const uint8_t *)"x", 1), 0);
+	out(s, FCR, FCR_ENABLE | FCR_CLEAR_RCVR);	/* port open: clear */
+	CHECK_EQ(room_calls, 0);
+	out(s, IER, IER_RDI | IER_THRI);
+	CHECK_EQ(room_calls, 1);
+	CHECK_EQ(serial_receive(s, (const uint8_t *)"x", 1), 1);
+	CHECK_EQ(in(s, RX), 'x');
 	serial_destroy(s);
 }
 
@@ -682,6 +706,7 @@ TEST(test_threads_feed_and_drain)
 	int got = 0, bad = 0;
 	unsigned spins = 0;
 
+	out(s, IER, IER_RDI);	/* the guest listens */
 	s->rx_room = feeder_room;
 	s->rx_room_ctx = &f;
 	CHECK_EQ(pthread_create(&t, NULL, feed_thread, &f), 0);
@@ -762,6 +787,7 @@ int main(void)
 	RUN(test_rx_fifo_fill_overflow_room);
 	RUN(test_fifo_reset_and_loopback_gate_host_input);
 	RUN(test_data_ready_interrupt);
+	RUN(test_input_waits_for_listener);
 	RUN(test_iir_priorities);
 	RUN(test_wide_access_is_bytewise);
 	RUN(test_threads_feed_and_drain);
