@@ -579,7 +579,7 @@ static int running(const struct virtio_dev *d)
 
 	return !b->broken && d->vq[0].ready &&
 	       (d->status & VIRTIO_STATUS_DRIVER_OK) &&
-	       !(d->status & VIRTIO_STATUS_NEEDS_RESET);
+	       !(d->status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
 }
 
 /* Pops and starts chains until the ring is empty or every slot is busy;
