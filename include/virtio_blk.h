@@ -14,8 +14,12 @@
  * Wiring:
  *	struct virtio_blk *b = virtio_blk_open(&opts, err, sizeof(err));
  *	virtio_dev_init(&dev, &virtio_blk_ops, b, mem, &irq);
- *	... watch virtio_blk_ops.poll_fd(&dev) for EPOLLIN ...
+ *	on the event thread: when virtio_blk_ops.poll_fd(&dev) is readable
+ *	(EPOLLIN), call virtio_poll_ready(&dev)
  *	virtio_blk_close(b);	(event thread stopped, guest RAM still mapped)
+ *
+ * A driver reset waits (under d->lock) for the I/O in flight, so nothing
+ * is written into guest memory or the rings after it.
  */
 #ifndef MINIVMM_VIRTIO_BLK_H
 #define MINIVMM_VIRTIO_BLK_H
