@@ -18,7 +18,7 @@ expect() {
         echo "FAIL cli:$name: exit status $st, expected $want"; sed 's/^/    /' "$T/err" | head -5
     elif [ "$lines" -ne 1 ] || ! grep -q '^minivmm: ' "$T/err"; then
         echo "FAIL cli:$name: expected one 'minivmm: ...' line on stderr, got $lines:"; sed 's/^/    /' "$T/err" | head -5
-    elif ! grep -qiE "$re" "$T/err"; then
+    elif ! grep -qiE -- "$re" "$T/err"; then
         echo "FAIL cli:$name: message does not match /$re/: $(cat "$T/err")"
     else
         echo "PASS cli:$name"
@@ -56,6 +56,33 @@ if [ -f "$K" ]; then
     expect cpus-too-many   2 "out of range"          -- --kernel "$K" --cpus 65
     expect cpus-garbage    2 "not a number"          -- --kernel "$K" --cpus two
     expect cmdline-too-long 2 "command line"         -- --kernel "$K" --cmdline "$(head -c 70000 /dev/zero | tr '\0' x)"
+    # Disks are checked (and locked) before KVM is touched.
+    truncate -s 1M "$T/disk.img"; truncate -s 1000 "$T/odd.img"
+    expect disk-missing    2 "disk '.*nope.img'.*No such file" -- --kernel "$K" --disk "$T/nope.img"
+    expect disk-dir        2 "is a directory"        -- --kernel "$K" --disk "$T"
+    expect disk-odd-size   2 "not a multiple of 512" -- --kernel "$K" --disk "$T/odd.img"
+    expect disk-bad-option 2 "^minivmm: --disk: .*frob" -- --kernel "$K" --disk "$T/disk.img,frob"
+    expect disk-too-many   2 "too many --disk"       -- --kernel "$K" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" \
+        --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro"
+    expect console-bogus   2 "console: 'tty' is not" -- --kernel "$K" --console tty
+    if command -v flock >/dev/null; then
+        flock -x "$T/disk.img" sleep 30 &
+        lockpid=$!
+        sleep 0.3
+        expect disk-locked 2 "in use by another process" -- --kernel "$K" --disk "$T/disk.img"
+        kill $lockpid 2>/dev/null; wait $lockpid 2>/dev/null
+    fi
+    if unshare -m true 2>/dev/null; then
+        mkdir -p "$T/rofs"; cp "$T/disk.img" "$T/rofs/"
+        st=0
+        unshare -m sh -c "mount --bind '$T/rofs' '$T/rofs' && mount -o remount,bind,ro '$T/rofs' && exec '$M' --kernel '$K' --disk '$T/rofs/disk.img'" \
+            </dev/null >"$T/out" 2>"$T/err" || st=$?
+        if [ "$st" -eq 2 ] && grep -q "read-only on the host.*add ',ro'" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; then
+            echo "PASS cli:disk-readonly-host"
+        else
+            echo "FAIL cli:disk-readonly-host: status $st: $(cat "$T/err")"
+        fi
+    fi
     # No /dev/kvm at all: a private mount namespace with an empty /dev.
     if unshare -m true 2>/dev/null; then
         "$M" --version >/dev/null
@@ -96,7 +123,7 @@ fi
 # --help documents every option and the exit statuses; --version works.
 st=0; "$M" --help >"$T/help" 2>&1 || st=$?
 ok=1
-for w in --kernel --initrd --cmdline --append --mem --cpus --name --help --version "Exit status" "Ctrl-A x"; do
+for w in --kernel --initrd --cmdline --append --mem --cpus --name --disk --console --no-rng --virtio-mmio-cmdline --help --version "Exit status" "Ctrl-A x"; do
     grep -q -- "$w" "$T/help" || { ok=0; echo "    --help lacks $w"; }
 done
 [ "$st" -eq 0 ] && [ $ok = 1 ] && echo "PASS cli:help" || echo "FAIL cli:help"
