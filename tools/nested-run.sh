@@ -61,6 +61,7 @@ fi
 
 WORK=$(git rev-parse --show-toplevel 2>/dev/null || pwd -P)
 CWD=$(pwd -P)
+[[ $WORK != / ]] || die "run it from a project directory (the work tree would be /)"
 for p in "$WORK" "$CWD"; do
     [[ $p != *[[:space:]\'\"\\]* ]] || die "path '$p' has spaces or quotes: not supported"
 done
