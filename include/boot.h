@@ -75,6 +75,9 @@ struct boot_entry {
 int x86_boot_load(struct guest_mem *gm, const struct boot_config *cfg,
 		  struct boot_entry *entry, const char **why);
 
+/* Writes the reboot stub at the reset vector (reset_vector.c); 0 or -1. */
+int x86_reset_vector_write(struct guest_mem *gm);
+
 /* GDT selectors of the 64-bit entry (Linux expects __BOOT_CS/__BOOT_DS). */
 #define BOOT_GDT_CODE	0x10
 #define BOOT_GDT_DATA	0x18

@@ -6,7 +6,8 @@
  *     0x09000   PML4, 0x0a000 PDPT, 0x0b000-0x0efff four page directories
  *                (identity map of the first 4 GiB with 2 MiB pages)
  *     0x20000   kernel command line (up to 64 KiB)
- *   0x0009fc00  EBDA .. 0x100000: reserved; ACPI tables at 0xe0000
+ *   0x0009fc00  EBDA .. 0x100000: reserved; ACPI tables at 0xe0000,
+ *               a reboot stub at the reset vector 0xffff0
  *   0x00100000  protected-mode kernel (bzImage payload)
  *   ...         initrd, as high as initrd_addr_max and RAM allow
  *   0xc0000000  32-bit hole: MMIO devices, IOAPIC, LAPIC (no RAM)
@@ -25,7 +26,8 @@
 #define CMDLINE_MAX		0x10000ULL
 #define EBDA_START		0x9fc00ULL
 #define ACPI_TABLES_ADDR	0xe0000ULL	/* RSDP scan area too */
-#define ACPI_TABLES_SIZE	0x20000ULL
+#define ACPI_TABLES_SIZE	0x1f000ULL	/* stops before the reset vector */
+#define RESET_VECTOR_ADDR	0xffff0ULL	/* F000:FFF0, see reset_vector.c */
 #define HIMEM_START		0x100000ULL
 #define KERNEL_LOAD_ADDR	HIMEM_START
 

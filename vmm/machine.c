@@ -113,6 +113,10 @@ static int load_guest(struct machine *m, const struct vm_options *o,
 		fprintf(stderr, "minivmm: ACPI tables: %s\n", why ? why : "failed");
 		return -1;
 	}
+	if (x86_reset_vector_write(&m->vm.mem)) {
+		fprintf(stderr, "minivmm: internal error: no RAM at the reset vector\n");
+		return -1;
+	}
 	if (x86_boot_load(&m->vm.mem, &bc, &entry, &why)) {
 		fprintf(stderr, "minivmm: %s\n", why ? why : "cannot load the kernel");
 		return -1;

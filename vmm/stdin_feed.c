@@ -1,4 +1,4 @@
-/* Standard input to the UART; see stdin_feed.h. */
+/* Standard input to the guest's console; see stdin_feed.h. */
 #include "stdin_feed.h"
 
 #include <errno.h>
@@ -17,18 +17,19 @@ static void set_polling(struct stdin_feed *f, int on)
 	f->polling = on;
 }
 
-/* Pushes pending bytes into the FIFO; returns 1 when all were taken. */
-static int flush_pending(struct stdin_feed *f)
+/* Pushes pending bytes into the device; keeps the rest at the front. */
+static void flush_pending(struct stdin_feed *f)
 {
 	while (f->off < f->len) {
 		size_t n = f->receive(f->dev, f->buf + f->off,
 				      f->len - f->off);
 		if (!n)
-			return 0;
+			break;
 		f->off += (unsigned)n;
 	}
-	f->off = f->len = 0;
-	return 1;
+	memmove(f->buf, f->buf + f->off, f->len - f->off);
+	f->len -= f->off;
+	f->off = 0;
 }
 
 static void at_eof(struct stdin_feed *f)
@@ -38,51 +39,63 @@ static void at_eof(struct stdin_feed *f)
 	f->fd = -1;	/* not closed: stdin stays open for the terminal */
 }
 
-/* can_read: stdin is known readable (epoll said so, or it never blocks). */
-static void feed(struct stdin_feed *f, int can_read)
+/* Reads what fits in the pending buffer (a byte may become two after the
+ * escape), watching for Ctrl-A x.  Returns 0 at EOF or on quit. */
+static int read_some(struct stdin_feed *f)
 {
 	unsigned char raw[128];
+	size_t want = (sizeof(f->buf) - f->len) / 2;
+	ssize_t n;
 
-	for (;;) {
-		ssize_t n;
-
-		if (!flush_pending(f)) {
-			set_polling(f, 0);	/* wait for FIFO room */
-			return;
-		}
-		if (f->fd < 0)
-			return;
-		if (!can_read) {
-			set_polling(f, 1);	/* room again: watch stdin */
-			return;
-		}
-		n = read(f->fd, raw, sizeof(raw));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			return;
-		if (n <= 0) {
-			at_eof(f);
-			return;
-		}
-		for (ssize_t i = 0; i < n; i++) {
-			unsigned char out[2];
-			int quit;
-			unsigned k = 1;
-
-			if (f->use_escape)
-				k = escape_feed(&f->esc, raw[i], out, &quit);
-			else
-				out[0] = raw[i], quit = 0;
-			if (quit) {
-				f->quit(f->quit_ctx);
-				return;
-			}
-			memcpy(f->buf + f->len, out, k);
-			f->len += k;
-		}
-		/* A pollable stdin is read again when epoll says so. */
-		if (f->pollable)
-			can_read = 0;
+	if (want > sizeof(raw))
+		want = sizeof(raw);
+	if (!want)
+		return 1;
+	n = read(f->fd, raw, want);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0) {
+		at_eof(f);
+		return 0;
 	}
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned char out[2];
+		int quit = 0;
+		unsigned k = 1;
+
+		if (f->use_escape)
+			k = escape_feed(&f->esc, raw[i], out, &quit);
+		else
+			out[0] = raw[i];
+		if (quit) {
+			f->quit(f->quit_ctx);
+			return 0;
+		}
+		memcpy(f->buf + f->len, out, k);
+		f->len += k;
+	}
+	return 1;
+}
+
+/* can_read: stdin is known readable (epoll said so, or it never blocks).
+ * stdin is read while the pending buffer has room, even when the guest
+ * takes nothing yet, so Ctrl-A x works at any time; only a full buffer
+ * stops the reading (back-pressure on a pipe). */
+static void feed(struct stdin_feed *f, int can_read)
+{
+	flush_pending(f);
+	if (f->fd >= 0 && can_read) {
+		if (!read_some(f))
+			return;
+		flush_pending(f);
+		/* A file never blocks: go on while the device takes it all. */
+		while (!f->pollable && f->fd >= 0 && f->len == 0) {
+			if (!read_some(f))
+				return;
+			flush_pending(f);
+		}
+	}
+	set_polling(f, f->len + 2 <= sizeof(f->buf));
 }
 
 static void on_stdin(void *opaque, uint32_t events)
