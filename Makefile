@@ -5,7 +5,10 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP \
 	   -fno-strict-aliasing
-LDLIBS  += -lpthread -luring
+# Debian libraries (README: "Dependencies and why").
+PKGS    := sdl2 libpng
+CFLAGS  += $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += -lpthread -luring $(shell pkg-config --libs $(PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 
