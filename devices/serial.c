@@ -77,12 +77,13 @@ static int fifo_on(const struct serial *s)
 }
 
 /* Room for host input; none in loopback, where the receiver is wired to
- * the transmitter instead of the line, and none until the guest enables
- * the receive interrupt: Linux clears the FIFOs when it opens the port,
- * so input offered earlier (a pipe on stdin) would be lost. */
+ * the transmitter instead of the line, and none until the port is open:
+ * OUT2 (the PC's interrupt gate) and the receive interrupt both on.  Linux
+ * clears the FIFOs when it opens the port, and its probe flips IER alone
+ * for a moment, so input offered earlier (a pipe on stdin) would be lost. */
 static unsigned host_room(const struct serial *s)
 {
-	if (loopback(s) || !(s->ier & IER_ERBFI))
+	if (loopback(s) || !(s->ier & IER_ERBFI) || !(s->mcr & MCR_OUT2))
 		return 0;
 	return SERIAL_FIFO_SIZE - s->rx_count;
 }

@@ -7,7 +7,8 @@ IMG=$LOGS/img; rm -rf "$IMG"; mkdir -p "$IMG"
 
 # Devices found through the DSDT alone (the stock kernel has no
 # virtio_mmio.device= support).
-run_cmd virtio-found 'ls /sys/bus/virtio/devices; cat /sys/bus/virtio/devices/*/device' --disk "$GUEST/vmlinuz,ro"
+truncate -s 1M "$IMG/small.img"
+run_cmd virtio-found 'ls /sys/bus/virtio/devices; cat /sys/bus/virtio/devices/*/device' --disk "$IMG/small.img,ro"
 check virtio-found 0 '^0x0002$' '^0x0004$'
 
 # A file written and synced in one boot is there in the next, and on the
