@@ -114,7 +114,7 @@ VER=$(ls "$TREE/lib/modules")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mkguest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/root
-mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,newroot,etc} \
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,newroot,etc,mnt,run} \
          "$ROOT/lib/modules/$VER"
 
 # busybox with a symlink per applet, so /init's #!/bin/sh and PATH work.
