@@ -43,7 +43,7 @@ run_cmd blk-large 'mount -t ext4 -o ro /dev/vda /mnt && sha256sum /mnt/blob' --d
 check blk-large 0 "^$want "
 
 # GET_ID: the serial reaches the guest.
-run_cmd blk-serial 'cat /sys/block/vda/serial' --disk "$IMG/big.ext4,ro,serial=bigdisk"
+run_cmd blk-serial 'cat /sys/block/vda/serial; echo' --disk "$IMG/big.ext4,ro,serial=bigdisk"
 check blk-serial 0 '^bigdisk$'
 
 # Root filesystem on a virtio-blk ext4 image made without root (mke2fs -d).
