@@ -85,6 +85,12 @@ struct virtio_dev *virtio_input_dev(struct virtio_input *in);
  * thread).  Valid until virtio_input_destroy. */
 struct input_sink virtio_input_sink(struct virtio_input *in);
 
+/* Events queued host-side that the guest has not taken yet, the group
+ * being built included: 0 means everything sent so far is in the guest's
+ * buffers.  Lets a sender pace itself (the control socket's typing).
+ * Takes the device lock. */
+unsigned virtio_input_pending(struct virtio_input *in);
+
 /* Whole groups dropped so far because the backlog overflowed (tests,
  * diagnostics).  Takes the device lock. */
 unsigned long virtio_input_dropped(struct virtio_input *in);

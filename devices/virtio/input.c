@@ -421,6 +421,16 @@ struct input_sink virtio_input_sink(struct virtio_input *in)
 	return (struct input_sink){ sink_event, in };
 }
 
+unsigned virtio_input_pending(struct virtio_input *in)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&in->dev.lock);
+	n = in->n;
+	pthread_mutex_unlock(&in->dev.lock);
+	return n;
+}
+
 unsigned long virtio_input_dropped(struct virtio_input *in)
 {
 	unsigned long n;

@@ -314,7 +314,9 @@ TEST(test_queued_until_buffers_posted)
 		syn(&e);
 	}
 	CHECK_EQ(next_event(&e, &ev), 0);
+	CHECK_EQ(virtio_input_pending(e.in), 6);
 	post(&e, 4);
+	CHECK_EQ(virtio_input_pending(e.in), 2);
 	CHECK(expect(&e, EV_KEY, KEY_1, 1));
 	CHECK(expect(&e, EV_SYN, SYN_REPORT, 0));
 	CHECK(expect(&e, EV_KEY, KEY_2, 1));
@@ -324,10 +326,13 @@ TEST(test_queued_until_buffers_posted)
 	post(&e, 1);
 	CHECK(expect(&e, EV_KEY, KEY_3, 1));
 	CHECK_EQ(next_event(&e, &ev), 0);
-	/* A new group queues behind the rest of the old one. */
+	/* A new group queues behind the rest of the old one; the open
+	 * group counts as pending too. */
 	send(&e, EV_KEY, KEY_4, 1);
+	CHECK_EQ(virtio_input_pending(e.in), 2);
 	syn(&e);
 	post(&e, 8);
+	CHECK_EQ(virtio_input_pending(e.in), 0);
 	CHECK(expect(&e, EV_SYN, SYN_REPORT, 0));
 	CHECK(expect(&e, EV_KEY, KEY_4, 1));
 	CHECK(expect(&e, EV_SYN, SYN_REPORT, 0));
