@@ -111,8 +111,9 @@ enum {
 #define VIRTIO_GPU_MAX_RESOURCES	1024
 #define VIRTIO_GPU_MAX_BACKING_ENTRIES	16384	/* per attach */
 #define VIRTIO_GPU_CURSOR_SIZE		64
-/* The display mode: a detailed timing in the EDID holds 12-bit sizes. */
-#define VIRTIO_GPU_MODE_MIN		16
+/* The display mode: a detailed timing in the EDID holds 12-bit sizes,
+ * and Linux ignores modes smaller than 64 in either direction. */
+#define VIRTIO_GPU_MODE_MIN		64
 #define VIRTIO_GPU_MODE_MAX		4095
 #define VIRTIO_GPU_EDID_SIZE		128
 

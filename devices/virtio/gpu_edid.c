@@ -18,14 +18,15 @@
 #define V_SYNC		5
 #define V_BLANK		31
 #define REFRESH_HZ	60
+#define MIN_CLOCK_HZ	10000000
 #define DPI		96	/* for the physical size the guest sees */
 
-/* sRGB primaries and D65 white, in thousandths (x, y) of CIE 1931. */
+/* sRGB primaries and D65 white, CIE 1931 (x, y) in 1/10000. */
 static const unsigned chroma[8] = {
-	640, 330,	/* red */
-	300, 600,	/* green */
-	150, 60,	/* blue */
-	313, 329,	/* white */
+	6400, 3300,	/* red */
+	3000, 6000,	/* green */
+	1500, 600,	/* blue */
+	3127, 3290,	/* white */
 };
 
 static void put_chromaticity(uint8_t *e)
@@ -34,7 +35,7 @@ static void put_chromaticity(uint8_t *e)
 
 	/* 10-bit binary fractions: two low bits packed in bytes 25-26. */
 	for (int i = 0; i < 8; i++)
-		v[i] = (chroma[i] * 1024 + 500) / 1000;
+		v[i] = (chroma[i] * 1024 + 5000) / 10000;
 	e[25] = (uint8_t)((v[0] & 3) << 6 | (v[1] & 3) << 4 | (v[2] & 3) << 2 |
 			  (v[3] & 3));
 	e[26] = (uint8_t)((v[4] & 3) << 6 | (v[5] & 3) << 4 | (v[6] & 3) << 2 |
@@ -43,22 +44,29 @@ static void put_chromaticity(uint8_t *e)
 		e[27 + i] = (uint8_t)(v[i] >> 2);
 }
 
-/* An 18-byte detailed timing descriptor for w x h (w, h < 4096). */
+/* An 18-byte detailed timing descriptor for w x h (64..4095 each). */
 static void put_timing(uint8_t *d, uint32_t w, uint32_t h, uint32_t w_mm,
 		       uint32_t h_mm)
 {
-	uint64_t total = (uint64_t)(w + H_BLANK) * (h + V_BLANK);
+	uint32_t vtotal = h + V_BLANK;
+	/* Small modes get a wider blank: a pixel clock under 10 MHz reads
+	 * as invalid data to EDID checkers. */
+	uint32_t htotal = (MIN_CLOCK_HZ / REFRESH_HZ + vtotal - 1) / vtotal;
+	uint32_t hblank = htotal > w + H_BLANK ? htotal - w : H_BLANK;
+	uint64_t clock;
+
+	if (hblank > 0xfff)
+		hblank = 0xfff;
 	/* 10 kHz units, capped by the 16-bit field: huge modes refresh
 	 * below 60 Hz rather than lie about their size. */
-	uint64_t clock = (total * REFRESH_HZ + 9999) / 10000;
-
+	clock = ((uint64_t)(w + hblank) * vtotal * REFRESH_HZ + 9999) / 10000;
 	if (clock > 0xffff)
 		clock = 0xffff;
 	d[0] = (uint8_t)clock;
 	d[1] = (uint8_t)(clock >> 8);
 	d[2] = (uint8_t)w;
-	d[3] = (uint8_t)H_BLANK;
-	d[4] = (uint8_t)((w >> 8) << 4 | H_BLANK >> 8);
+	d[3] = (uint8_t)hblank;
+	d[4] = (uint8_t)((w >> 8) << 4 | hblank >> 8);
 	d[5] = (uint8_t)h;
 	d[6] = (uint8_t)V_BLANK;
 	d[7] = (uint8_t)((h >> 8) << 4 | V_BLANK >> 8);

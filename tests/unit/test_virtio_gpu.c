@@ -507,19 +507,31 @@ TEST(test_edid)
 TEST(test_edid_sizes)
 {
 	static const uint32_t sizes[][2] = {
-		{ 16, 16 }, { 640, 480 }, { 1920, 1080 }, { 2560, 1600 },
-		{ 3840, 2160 }, { 4095, 4095 }, { 4095, 16 }, { 257, 4094 },
+		{ 64, 64 }, { 640, 480 }, { 1920, 1080 }, { 2560, 1600 },
+		{ 3840, 2160 }, { 4095, 4095 }, { 4095, 64 }, { 257, 4094 },
 	};
 	uint8_t b[128];
 
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		uint32_t w = 0, h = 0;
+		const uint8_t *d = b + 54;
+		uint32_t w = 0, h = 0, clock, htotal, vtotal;
+		double hz;
 
 		virtio_gpu_edid(b, sizes[i][0], sizes[i][1]);
 		CHECK(parse_edid(b, &w, &h));
 		CHECK_EQ(w, sizes[i][0]);
 		CHECK_EQ(h, sizes[i][1]);
 		CHECK(b[21] && b[22]);		/* a physical size */
+		/* A clock checkers believe (>= 10 MHz), 60 Hz unless the
+		 * 16-bit clock field runs out. */
+		clock = d[0] | (uint32_t)d[1] << 8;
+		htotal = w + (d[3] | (uint32_t)(d[4] & 0xf) << 8);
+		vtotal = h + (d[6] | (uint32_t)(d[7] & 0xf) << 8);
+		hz = clock * 10000.0 / htotal / vtotal;
+		CHECK(clock >= 1000);
+		CHECK(hz > 30 && hz < 60.1);
+		if ((uint64_t)htotal * vtotal * 60 < 655350000ULL)
+			CHECK(hz > 59.9);
 	}
 }
 
@@ -546,6 +558,7 @@ TEST(test_resize_event)
 	CHECK_EQ(e.irq.pulses, 1);
 	/* Out of range: refused, nothing changes. */
 	CHECK_EQ(virtio_gpu_resize(e.g, 0, 600), -1);
+	CHECK_EQ(virtio_gpu_resize(e.g, VIRTIO_GPU_MODE_MIN - 1, 600), -1);
 	CHECK_EQ(virtio_gpu_resize(e.g, 800, VIRTIO_GPU_MODE_MAX + 1), -1);
 	CHECK_EQ(e.irq.pulses, 1);
 
@@ -575,6 +588,7 @@ TEST(test_resize_event)
 	fvq_mem_init(&e.m, MEM_GPA, 1 << 20);
 	CHECK(!virtio_gpu_create(&e.m.gm, NULL, NULL, 8, 600, err, sizeof(err)));
 	CHECK(strstr(err, "8x600") != NULL);
+	CHECK(!virtio_gpu_create(&e.m.gm, NULL, NULL, 800, 63, err, sizeof(err)));
 	CHECK(!virtio_gpu_create(&e.m.gm, NULL, NULL, 800, 5000, err,
 				 sizeof(err)));
 	fvq_mem_free(&e.m);
