@@ -19,7 +19,8 @@ struct vm_options {
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;	/* replaces DEFAULT_CMDLINE when given */
-	const char *append;	/* added after the command line */
+	const char *append[16];	/* each --append, added in order */
+	unsigned nr_append;
 	uint64_t mem;
 	unsigned cpus;
 	const char *name;

@@ -92,11 +92,13 @@ static char *build_cmdline(const struct vm_options *o)
 {
 	const char *base = o->cmdline ? o->cmdline : DEFAULT_CMDLINE;
 	unsigned nr_virtio = o->nr_disks + !!o->console_virtio + !o->no_rng;
-	size_t len = strlen(base) + (o->append ? strlen(o->append) + 1 : 0) +
-		     nr_virtio * 48 + 1;
-	char *s = malloc(len);
+	size_t len = strlen(base) + nr_virtio * 48 + 1;
+	char *s;
 	size_t n;
 
+	for (unsigned i = 0; i < o->nr_append; i++)
+		len += strlen(o->append[i]) + 1;
+	s = malloc(len);
 	if (!s)
 		return NULL;
 	n = (size_t)snprintf(s, len, "%s", base);
@@ -105,8 +107,8 @@ static char *build_cmdline(const struct vm_options *o)
 				      " virtio_mmio.device=4K@0x%llx:%u",
 				      VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
 				      VIRTIO_IRQ_BASE + i);
-	if (o->append)
-		snprintf(s + n, len - n, " %s", o->append);
+	for (unsigned i = 0; i < o->nr_append; i++)
+		n += (size_t)snprintf(s + n, len - n, " %s", o->append[i]);
 	return s;
 }
 

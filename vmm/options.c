@@ -21,6 +21,7 @@ const char options_help[] =
 "  -c, --cmdline STR     kernel command line, replacing the default\n"
 "                        \"" DEFAULT_CMDLINE "\"\n"
 "  -a, --append STR      words added to the end of the command line\n"
+"                        (repeatable: each is added in order)\n"
 "  -m, --mem SIZE        guest RAM: bytes, or with suffix K, M, G, T\n"
 "                        (default 512M, at least 64M; RAM above 3G is\n"
 "                        placed above the 4 GiB boundary)\n"
@@ -145,7 +146,13 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
-		case 'a': o->append = optarg; break;
+		case 'a':
+			if (o->nr_append >= sizeof(o->append) / sizeof(o->append[0])) {
+				snprintf(err, errlen, "too many --append options");
+				return -1;
+			}
+			o->append[o->nr_append++] = optarg;
+			break;
 		case 'n': o->name = optarg; break;
 		case 'h': o->help = 1; break;
 		case 'R': o->no_rng = 1; break;
