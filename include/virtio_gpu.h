@@ -107,7 +107,7 @@ enum {
 
 /* Limits on what a guest may ask for (hostile guests, bounded host). */
 #define VIRTIO_GPU_MAX_DIM		16384	/* resource width/height */
-#define VIRTIO_GPU_MAX_HOSTMEM		(256ULL << 20)	/* all resources */
+#define VIRTIO_GPU_MAX_HOSTMEM		(256ULL << 20)	/* pixels + backing lists */
 #define VIRTIO_GPU_MAX_RESOURCES	1024
 #define VIRTIO_GPU_MAX_BACKING_ENTRIES	16384	/* per attach */
 #define VIRTIO_GPU_CURSOR_SIZE		64

@@ -33,8 +33,9 @@ static uint64_t res_bytes(const struct gpu_resource *r)
 	return (uint64_t)r->width * r->height * BPP;
 }
 
-static void drop_backing(struct gpu_resource *r)
+static void drop_backing(struct virtio_gpu *g, struct gpu_resource *r)
 {
+	g->hostmem -= (uint64_t)r->nr_backing * sizeof(*r->backing);
 	free(r->backing);
 	r->backing = NULL;
 	r->nr_backing = 0;
@@ -59,7 +60,7 @@ static void resource_free(struct virtio_gpu *g, struct gpu_resource *r)
 	*pp = r->next;
 	g->hostmem -= res_bytes(r);
 	g->nr_resources--;
-	drop_backing(r);
+	drop_backing(g, r);
 	free(r->pix);
 	free(r);
 }
@@ -203,6 +204,10 @@ uint32_t gpu_attach_backing(struct virtio_gpu *g, struct gpu_cmd *cmd)
 	/* The entries follow the fixed part; all of them must be there. */
 	if (cmd->c.len - sizeof(*c) < bytes)
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	/* The list we keep counts against the cap too, or many small
+	 * resources with huge lists would sidestep it. */
+	if ((uint64_t)nr * sizeof(*iov) > VIRTIO_GPU_MAX_HOSTMEM - g->hostmem)
+		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	e = malloc(bytes);
 	iov = calloc(nr, sizeof(*iov));
 	if (!e || !iov) {
@@ -225,6 +230,7 @@ uint32_t gpu_attach_backing(struct virtio_gpu *g, struct gpu_cmd *cmd)
 	r->backing = iov;
 	r->nr_backing = nr;
 	r->backing_len = total;
+	g->hostmem += (uint64_t)nr * sizeof(*iov);
 	iov = NULL;
 	type = VIRTIO_GPU_RESP_OK_NODATA;
 out:
@@ -244,7 +250,7 @@ uint32_t gpu_detach_backing(struct virtio_gpu *g, struct gpu_cmd *cmd)
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	if (!r->backing)
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
-	drop_backing(r);
+	drop_backing(g, r);
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 

@@ -888,6 +888,7 @@ TEST(test_create_limits)
 	const uint32_t F = VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM;
 	const uint32_t M = VIRTIO_GPU_MAX_DIM;
 	struct env e;
+	uint32_t t;
 
 	setup(&e);
 	CHECK_EQ(start(&e), 0);
@@ -906,12 +907,22 @@ TEST(test_create_limits)
 	for (uint32_t i = 1; i <= 4; i++)
 		CHECK_EQ(create(&e, i, F, 4096, 4096), VIRTIO_GPU_RESP_OK_NODATA);
 	CHECK_EQ(create(&e, 5, F, 1, 1), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	/* The backing list we would keep counts as well. */
+	attach1(&e, 1, 4096, &t);
+	CHECK_EQ(t, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
 	CHECK(works(&e));
 	CHECK_EQ(unref(&e, 2), VIRTIO_GPU_RESP_OK_NODATA);
 	CHECK_EQ(create(&e, 5, F, 1, 1), VIRTIO_GPU_RESP_OK_NODATA);
-	for (uint32_t i = 1; i <= 5; i++)
-		if (i != 2)
-			CHECK_EQ(unref(&e, i), VIRTIO_GPU_RESP_OK_NODATA);
+	attach1(&e, 1, 4096, &t);
+	CHECK_EQ(t, VIRTIO_GPU_RESP_OK_NODATA);
+	/* 64 MiB minus a pixel and a list entry left: */
+	CHECK_EQ(create(&e, 2, F, 4096, 4096), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	CHECK_EQ(detach(&e, 1), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(unref(&e, 5), VIRTIO_GPU_RESP_OK_NODATA);
+	/* Everything given back: the cap is exactly reachable again. */
+	CHECK_EQ(create(&e, 2, F, 4096, 4096), VIRTIO_GPU_RESP_OK_NODATA);
+	for (uint32_t i = 1; i <= 4; i++)
+		CHECK_EQ(unref(&e, i), VIRTIO_GPU_RESP_OK_NODATA);
 
 	/* The count cap. */
 	for (uint32_t i = 1; i <= VIRTIO_GPU_MAX_RESOURCES; i++)
