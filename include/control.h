@@ -146,6 +146,7 @@ struct control {
 	struct control_hooks hooks;
 	int listen_fd, timer_fd;
 	unsigned timer_ms;		/* current tick, 0: disarmed */
+	int accept_paused;		/* out of fds: the timer retries */
 	char path[108];			/* sun_path */
 	uint64_t dev, ino;		/* of our socket file, to unlink only it */
 	struct control_client *client[CONTROL_MAX_CLIENTS];
@@ -167,5 +168,9 @@ void control_stop(struct control *c);
  * server's detail and returns 0; "minivmm: ..." and 1 for connection
  * trouble or the server's error, 2 for usage mistakes. */
 int ctl_client_main(int argc, char **argv);
+
+/* How long ctl waits for the answer (CONTROL_CLIENT_TIMEOUT_MS, plus
+ * 10 ms per byte of a `type`); tests shorten it. */
+extern unsigned ctl_client_timeout_ms;
 
 #endif
