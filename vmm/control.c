@@ -278,12 +278,9 @@ static void on_client(void *opaque, uint32_t events)
 
 	if (events & EPOLLIN)
 		read_some(cl, now);
-	if ((events & (EPOLLHUP | EPOLLERR)) && really_hung_up(cl->fd)) {
-		/* What it sent before going is still read and run. */
-		cl->gone = 1;
-		cl->out_len = 0;
-		unregister(cl);
-	}
+	/* What it sent before going is still read and run. */
+	if ((events & (EPOLLHUP | EPOLLERR)) && really_hung_up(cl->fd))
+		mark_gone(cl);
 	service(cl, now);
 	update_timer(c);
 }

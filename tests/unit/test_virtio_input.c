@@ -346,6 +346,27 @@ TEST(test_queued_until_buffers_posted)
 	teardown(&e);
 }
 
+/* With EVENT_IDX, finding no buffer asks the driver to kick at its next
+ * one, and that kick delivers. */
+TEST(test_event_idx_kick)
+{
+	struct env e;
+	struct ev ev;
+
+	setup(&e, VIRTIO_INPUT_KEYBOARD, QSIZE);
+	CHECK_EQ(fvq_start(e.d, e.v, 2, 1ULL << VIRTIO_F_RING_EVENT_IDX), 0);
+	post(&e, 1);
+	send(&e, EV_KEY, KEY_A, 1);
+	syn(&e);
+	CHECK(expect(&e, EV_KEY, KEY_A, 1));
+	CHECK_EQ(next_event(&e, &ev), 0);
+	CHECK_EQ(fvq_avail_event(&e.v[EVQ]), e.v[EVQ].avail_idx);
+	post(&e, 1);
+	CHECK(expect(&e, EV_SYN, SYN_REPORT, 0));
+	CHECK_EQ(virtio_input_pending(e.in), 0);
+	teardown(&e);
+}
+
 /* Events sent before the driver is up wait; a reset drops them. */
 TEST(test_before_driver_ok_and_reset)
 {
@@ -650,6 +671,7 @@ int main(void)
 	RUN(test_config_writes_and_bounds);
 	RUN(test_events_in_order_batched_at_syn);
 	RUN(test_queued_until_buffers_posted);
+	RUN(test_event_idx_kick);
 	RUN(test_before_driver_ok_and_reset);
 	RUN(test_overflow_drops_oldest_groups);
 	RUN(test_overflow_keeps_started_group);
