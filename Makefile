@@ -17,7 +17,8 @@ VERSION := 0.1.0
 
 # Sources that never touch KVM: linked into the unit tests too.
 LIB_SRCS := $(sort $(wildcard boot/*.c devices/*.c devices/*/*.c)) \
-	    vmm/guest_mem.c vmm/bus.c vmm/options.c vmm/cpuid.c vmm/escape.c
+	    vmm/guest_mem.c vmm/bus.c vmm/options.c vmm/cpuid.c vmm/escape.c \
+	    vmm/loop.c vmm/stdin_feed.c vmm/control.c vmm/ctl_client.c
 VMM_SRCS := $(filter-out $(LIB_SRCS),$(sort $(wildcard vmm/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 

@@ -249,10 +249,11 @@ static void fcr_write(struct serial *s, uint8_t v)
 {
 	unsigned room = host_room(s);
 
-	/* Toggling the enable bit empties the FIFOs; the other bits count
-	 * only when it is written as 1. */
-	if ((v ^ s->fcr) & FCR_ENABLE)
-		rx_clear(s);
+	/* Only the explicit clear bit empties the receive FIFO.  (A real
+	 * 16550 also drops it when the enable bit toggles, but Linux opens
+	 * the port by enabling the RX interrupt and only then re-enabling
+	 * the FIFO, so host input offered in between would be lost.)  The
+	 * other bits count only when enable is written as 1. */
 	if (v & FCR_ENABLE) {
 		if (v & FCR_CLEAR_RX)
 			rx_clear(s);
