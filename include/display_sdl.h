@@ -22,7 +22,8 @@
 /* fn(ctx) runs on the SDL thread each time the user closes the window
  * (or the desktop session asks SDL to quit); minivmm stops the VM from
  * there.  The window stays until destroy.  Set it right after
- * display_sdl_new(). */
+ * display_sdl_new().  fn must not destroy the display (destroy joins
+ * the very thread fn runs on): wake the event loop, e.g. an eventfd. */
 void display_sdl_on_close(struct display *d, void (*fn)(void *ctx),
 			  void *ctx);
 
