@@ -49,8 +49,7 @@
 #define ACPI_RESET_VALUE	0x42
 #define PVPANIC_PORT		0x505	/* QEMU0001 pvpanic, 1 byte */
 
-/* Virtio-mmio devices get GSIs from here up (ISA IRQs stay below 16). */
-#define VIRTIO_IRQ_BASE		16
+/* Virtio-mmio devices' GSIs: see virtio_slot.c. */
 #define IOAPIC_PINS		24
 
 #endif

@@ -29,6 +29,10 @@ struct vm_options {
 	int console_virtio;	/* --console virtio: stdin/stdout on hvc0 */
 	int no_rng;		/* --no-rng */
 	int mmio_cmdline;	/* --virtio-mmio-cmdline */
+	enum { GPU_NONE, GPU_2D, GPU_VIRGL } gpu;
+	enum { DISPLAY_AUTO, DISPLAY_SDL, DISPLAY_HEADLESS, DISPLAY_NONE } display;
+	uint32_t width, height;	/* --resolution, default 1024x768 */
+	const char *control;	/* --control PATH */
 	int help, version;
 };
 

@@ -10,7 +10,9 @@
 #include "virtio.h"
 #include "vm.h"
 
-#define VIRTIO_MAX_DEVICES 8	/* GSIs 16..23 of the IOAPIC */
+/* GSIs 16..23 of the IOAPIC, then ISA lines nothing else uses (no PIC is
+ * wired in hardware-reduced ACPI, so they are plain IOAPIC pins). */
+#define VIRTIO_MAX_DEVICES 13
 
 struct virtio_slot;
 
@@ -31,6 +33,10 @@ struct virtio_slot {
 	struct virtio_kick kick[VIRTIO_MAX_QUEUES];
 	struct virtio_mmio_aml aml;	/* its DSDT entry */
 };
+
+/* The GSI of slot index (the same on every run: --virtio-mmio-cmdline
+ * and the DSDT both rely on it). */
+unsigned virtio_slot_gsi(unsigned index);
 
 /* Reserves window and GSI number index, creates the irqfd. */
 int virtio_slot_init(struct virtio_slot *s, struct vm *vm, unsigned index);

@@ -38,7 +38,7 @@ static int add_platform_devices(struct machine *m)
 	return 0;
 }
 
-static struct virtio_slot *next_slot(struct machine *m)
+struct virtio_slot *machine_next_slot(struct machine *m)
 {
 	struct virtio_slot *s = &m->slot[m->nr_slots];
 
@@ -55,7 +55,7 @@ static int add_virtio_devices(struct machine *m, const struct vm_options *o)
 	struct virtio_slot *s;
 
 	for (unsigned i = 0; i < m->nr_blk; i++) {
-		s = next_slot(m);
+		s = machine_next_slot(m);
 		if (!s)
 			return -1;
 		virtio_dev_init(&m->blk_dev[i], &virtio_blk_ops, m->blk[i],
@@ -64,7 +64,7 @@ static int add_virtio_devices(struct machine *m, const struct vm_options *o)
 			return -1;
 	}
 	if (o->console_virtio) {
-		s = next_slot(m);
+		s = machine_next_slot(m);
 		if (!s)
 			return -1;
 		m->console = virtio_console_create(&m->vm.mem, &s->irq,
@@ -74,7 +74,7 @@ static int add_virtio_devices(struct machine *m, const struct vm_options *o)
 			return -1;
 	}
 	if (!o->no_rng) {
-		s = next_slot(m);
+		s = machine_next_slot(m);
 		if (!s)
 			return -1;
 		m->rng = virtio_rng_create(&m->vm.mem, &s->irq);
@@ -220,6 +220,7 @@ static void teardown(struct machine *m)
 	/* vCPUs first (nothing touches devices after), then I/O still in
 	 * flight into guest RAM, then the RAM itself. */
 	vcpus_stop(&m->vm);
+	machine_stop_display(m);
 	for (unsigned i = 0; i < m->nr_blk; i++)
 		virtio_blk_close(m->blk[i]);
 	m->nr_blk = 0;
@@ -248,6 +249,7 @@ int machine_run(struct machine *m, const struct vm_options *o,
 	m->sig_fd = -1;
 	m->input.room_fd = -1;
 	m->vm.kvm_fd = m->vm.vm_fd = m->vm.stop_fd = -1;	/* for teardown() */
+	m->close_fd = -1;
 	if (loop_init(&m->loop) < 0) {
 		fprintf(stderr, "minivmm: epoll: %s\n", strerror(errno));
 		return EXIT_ERROR;
@@ -275,9 +277,10 @@ int machine_run(struct machine *m, const struct vm_options *o,
 	}
 	m->vm.name = o->name;
 	if (add_platform_devices(m) || add_virtio_devices(m, o) ||
+	    machine_add_display(m, o) ||
 	    load_guest(m, o, kernel, initrd, cmdline) ||
 	    loop_add(&m->loop, m->vm.stop_fd, EPOLLIN, on_stop, m) ||
-	    start_input(m)) {
+	    start_input(m) || machine_start_control(m, o)) {
 		teardown(m);
 		return EXIT_ERROR;
 	}

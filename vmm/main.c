@@ -11,7 +11,9 @@
 
 #include "boot.h"
 #include "layout.h"
+#include "control.h"
 #include "machine.h"
+#include "virtio_slot.h"
 #include "options.h"
 #include "term.h"
 
@@ -91,7 +93,8 @@ static int check_host_memory(uint64_t ram_size)
 static char *build_cmdline(const struct vm_options *o)
 {
 	const char *base = o->cmdline ? o->cmdline : DEFAULT_CMDLINE;
-	unsigned nr_virtio = o->nr_disks + !!o->console_virtio + !o->no_rng;
+	unsigned nr_virtio = o->nr_disks + !!o->console_virtio + !o->no_rng +
+			     (o->gpu != GPU_NONE ? 3 : 0);
 	size_t len = strlen(base) + nr_virtio * 48 + 1;
 	char *s;
 	size_t n;
@@ -106,7 +109,7 @@ static char *build_cmdline(const struct vm_options *o)
 		n += (size_t)snprintf(s + n, len - n,
 				      " virtio_mmio.device=4K@0x%llx:%u",
 				      VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
-				      VIRTIO_IRQ_BASE + i);
+				      virtio_slot_gsi(i));
 	for (unsigned i = 0; i < o->nr_append; i++)
 		n += (size_t)snprintf(s + n, len - n, " %s", o->append[i]);
 	return s;
@@ -123,6 +126,9 @@ int main(int argc, char **argv)
 	char *cmdline;
 	int code;
 
+	/* `minivmm ctl PATH CMD...` talks to a running VM's control socket. */
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_client_main(argc - 2, argv + 2);
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "minivmm: %s\n", err);
 		return EXIT_USAGE;

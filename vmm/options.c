@@ -39,6 +39,22 @@ const char options_help[] =
 "                        fewer VM exits; boot messages stay on the UART\n"
 "      --no-rng          no virtio-rng device (default: one, fed by\n"
 "                        getrandom(), for the guest's /dev/hwrng)\n"
+"      --gpu 2d|virgl|none\n"
+"                        a virtio-gpu (with a virtio keyboard and tablet):\n"
+"                        2d, or virgl for OpenGL through virglrenderer;\n"
+"                        none (default) for a serial-only machine\n"
+"      --display sdl|headless|none\n"
+"                        where the GPU's screen goes: an SDL2 window, kept\n"
+"                        in memory for screenshots (headless), or nowhere.\n"
+"                        Default: sdl when $DISPLAY or $WAYLAND_DISPLAY is\n"
+"                        set and a window opens, else headless.  In the\n"
+"                        window Ctrl+Alt+G grabs/releases input; closing it\n"
+"                        stops the VM (exit status 6)\n"
+"      --resolution WxH  the screen size the guest is offered (default\n"
+"                        1024x768, each side 64-4095)\n"
+"      --control PATH    a unix socket to drive the running VM:\n"
+"                        minivmm ctl PATH screenshot FILE.png | key NAME |\n"
+"                        type TEXT | pointer X Y [click] | stop | ping\n"
 "      --virtio-mmio-cmdline\n"
 "                        also list the virtio devices as virtio_mmio.device=\n"
 "                        on the command line, for kernels built with\n"
@@ -112,6 +128,25 @@ static int parse_cpus(const char *s, unsigned *out)
 	return 0;
 }
 
+static int parse_resolution(const char *s, uint32_t *w, uint32_t *h)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	if (errno || (*end != 'x' && *end != 'X') || end[1] < '0' || end[1] > '9')
+		return -1;
+	b = strtoul(end + 1, &end, 10);
+	if (errno || *end || a < 64 || b < 64 || a > 4095 || b > 4095)
+		return -1;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct vm_options *o,
 		  char *err, size_t errlen)
 {
@@ -127,6 +162,10 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		{ "console", required_argument, NULL, 'C' },
 		{ "no-rng",  no_argument,       NULL, 'R' },
 		{ "virtio-mmio-cmdline", no_argument, NULL, 'M' },
+		{ "gpu",        required_argument, NULL, 'G' },
+		{ "display",    required_argument, NULL, 'D' },
+		{ "resolution", required_argument, NULL, 'S' },
+		{ "control",    required_argument, NULL, 'T' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -137,6 +176,8 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 	o->mem = DEFAULT_MEM;
 	o->cpus = 1;
 	o->name = "minivmm";
+	o->width = 1024;
+	o->height = 768;
 
 	opterr = 0;	/* our own messages, one line each */
 	optind = 0;	/* full re-initialisation: the tests parse repeatedly */
@@ -157,6 +198,40 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		case 'h': o->help = 1; break;
 		case 'R': o->no_rng = 1; break;
 		case 'M': o->mmio_cmdline = 1; break;
+		case 'T': o->control = optarg; break;
+		case 'G':
+			if (!strcmp(optarg, "2d"))
+				o->gpu = GPU_2D;
+			else if (!strcmp(optarg, "virgl"))
+				o->gpu = GPU_VIRGL;
+			else if (!strcmp(optarg, "none"))
+				o->gpu = GPU_NONE;
+			else {
+				snprintf(err, errlen, "--gpu: '%.64s' is not 2d, "
+					 "virgl or none", optarg);
+				return -1;
+			}
+			break;
+		case 'D':
+			if (!strcmp(optarg, "sdl"))
+				o->display = DISPLAY_SDL;
+			else if (!strcmp(optarg, "headless"))
+				o->display = DISPLAY_HEADLESS;
+			else if (!strcmp(optarg, "none"))
+				o->display = DISPLAY_NONE;
+			else {
+				snprintf(err, errlen, "--display: '%.64s' is not "
+					 "sdl, headless or none", optarg);
+				return -1;
+			}
+			break;
+		case 'S':
+			if (parse_resolution(optarg, &o->width, &o->height)) {
+				snprintf(err, errlen, "--resolution: '%.64s' is not "
+					 "WIDTHxHEIGHT with sides 64-4095", optarg);
+				return -1;
+			}
+			break;
 		case 'C':
 			if (!strcmp(optarg, "virtio"))
 				o->console_virtio = 1;

@@ -22,6 +22,15 @@ static void irqfd_pulse(void *ctx, unsigned gsi, int level)
 		fprintf(stderr, "minivmm: irqfd write: %s\n", strerror(errno));
 }
 
+static const unsigned slot_gsi[VIRTIO_MAX_DEVICES] = {
+	16, 17, 18, 19, 20, 21, 22, 23, 5, 6, 7, 10, 11,
+};
+
+unsigned virtio_slot_gsi(unsigned index)
+{
+	return index < VIRTIO_MAX_DEVICES ? slot_gsi[index] : 0;
+}
+
 int virtio_slot_init(struct virtio_slot *s, struct vm *vm, unsigned index)
 {
 	struct kvm_irqfd irqfd;
@@ -30,7 +39,7 @@ int virtio_slot_init(struct virtio_slot *s, struct vm *vm, unsigned index)
 	s->vm = vm;
 	s->index = index;
 	s->base = VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_STRIDE;
-	s->gsi = VIRTIO_IRQ_BASE + index;
+	s->gsi = virtio_slot_gsi(index);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		s->kick[q].fd = -1;
 	if (index >= VIRTIO_MAX_DEVICES) {
