@@ -52,11 +52,16 @@ $(B)/asan-tests/%: tests/unit/%.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-unit-tests: $(TESTS) $(ASAN_TESTS)
+unit-tests: $(TESTS) $(ASAN_TESTS) $(B)/pngcheck
+
+# Host-side checker for the boot tests' screenshots.
+$(B)/pngcheck: tests/tools/pngcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 # The default guest: Debian's stock kernel + a busybox initramfs.
 guest: $(GUEST)/.done
-$(GUEST)/.done: tools/mkguest.sh tools/guest-init.sh
+$(GUEST)/.done: tools/mkguest.sh tools/guest-init.sh tools/guest/mvtool.c
 	tools/mkguest.sh $(GUEST)
 
 run: $(B)/minivmm guest

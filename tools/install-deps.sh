@@ -9,7 +9,7 @@ PKGS=(
     gcc make pkg-config clang file
     liburing-dev libseccomp-dev libfdt-dev
     libsdl2-dev libvirglrenderer-dev libepoxy-dev libpng-dev
-    libegl-dev libgbm-dev
+    libegl-dev libgbm-dev libdrm-dev
     # ACPI tables: iasl disassembles our DSDT in tests
     acpica-tools
     # guest images and the nested runner

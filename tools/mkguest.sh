@@ -99,7 +99,7 @@ lock_cache
 PKG=$(kernel_package)
 
 # Everything the output depends on; equal stamp => nothing to do.
-STAMP=$( { echo "$PKG"; sha256sum "$TOOLS/mkguest.sh" "$TOOLS/guest-init.sh" \
+STAMP=$( { echo "$PKG"; sha256sum "$TOOLS/mkguest.sh" "$TOOLS/guest-init.sh" "$TOOLS/guest/mvtool.c" \
            "$BUSYBOX" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)
 if [[ -e $OUT/.done && $(cat "$OUT/.done") == "$STAMP" &&
       -e $OUT/vmlinuz && -e $OUT/initrd.img ]]; then
@@ -123,6 +123,11 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
     [[ -e $ROOT/$app ]] || ln -s /bin/busybox "$ROOT/$app"
 done
 install -m 0755 "$TOOLS/guest-init.sh" "$ROOT/init"
+# The boot tests' helper (DRM test pattern, evdev reader), static: the
+# initramfs has no libc.
+${CC:-gcc} -static -O2 -Wall -Wextra -Werror -I/usr/include/libdrm \
+    -o "$ROOT/bin/mvtool" "$TOOLS/guest/mvtool.c" || die "cannot build mvtool"
+strip "$ROOT/bin/mvtool"
 
 # Dependency closure, as kmod's modprobe resolves it (modules.dep+softdep).
 # pvpanic: whatever this kernel builds as modules (pvpanic, -mmio, -pci).

@@ -46,3 +46,29 @@ check() {
     done
     pass "$name"
 }
+
+# start_vm NAME [minivmm args...]: boots in the background; sets $vm_pid
+# and $out.  Pair with wait_for, then finish_vm.
+start_vm() {
+    local name=$1; shift
+    out=$LOGS/$name.log
+    timeout -k 5 "$BOOT_TIMEOUT" "$MINIVMM" --kernel "$GUEST/vmlinuz" \
+        --initrd "$GUEST/initrd.img" "$@" </dev/null >"$out" 2>&1 &
+    vm_pid=$!
+}
+# wait_for REGEX [SECONDS]: until the running VM's log matches.
+wait_for() {
+    local i
+    for i in $(seq 1 $(( ${2:-120} * 5 ))); do
+        grep -qE -- "$1" "$out" 2>/dev/null && return 0
+        kill -0 "$vm_pid" 2>/dev/null || { grep -qE -- "$1" "$out"; return; }
+        sleep 0.2
+    done
+    return 1
+}
+# finish_vm: waits for the VM to end, sets $status, cleans the log.
+finish_vm() {
+    status=0
+    wait "$vm_pid" || status=$?
+    tr -d '\r' <"$out" >"$out.txt" && mv "$out.txt" "$out"
+}
