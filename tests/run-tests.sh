@@ -13,6 +13,8 @@ export MINIVMM="$ROOT/build/minivmm" GUEST="$ROOT/build/guest"
 LOG=$ROOT/build/test-logs
 rm -rf "$LOG"; mkdir -p "$LOG"
 RESULTS=$LOG/results
+# SDL's libdbus leaks one allocation at start-up: not ours.
+export LSAN_OPTIONS=suppressions=$ROOT/tests/unit/lsan.supp
 : >"$RESULTS"
 
 # Streams a command's output and keeps its PASS/FAIL/SKIP lines for the count.
