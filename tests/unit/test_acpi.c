@@ -67,7 +67,7 @@ static void virtio_aml(void *dev, struct aml *a)
 	aml_crs_memory32(a, (uint32_t)(VIRTIO_MMIO_BASE +
 				       v->index * VIRTIO_MMIO_STRIDE),
 			 (uint32_t)VIRTIO_MMIO_STRIDE);
-	aml_crs_interrupt(a, VIRTIO_IRQ_BASE + v->index, 0);
+	aml_crs_interrupt(a, 16 /* first virtio GSI */ + v->index, 0);
 	aml_crs_end(a);
 	aml_end(a);
 }
