@@ -1,0 +1,302 @@
+/* fuzz_virtio_blk: virtio-blk requests (devices/virtio/blk.c) from a
+ * negotiated driver whose request chains come from the input, against
+ * two 64 KiB temporary images (one writable, one read-only) created once,
+ * with real io_uring I/O completed by polling virtio_poll_ready.
+ *
+ * blk.c is compiled into this file so the harness can see what is in
+ * flight and check every I/O before the kernel does it: the kernel's
+ * reads and writes into guest RAM are invisible to ASan, so each iovec
+ * must lie inside guest memory, each offset range inside the image,
+ * and nothing may be written to a read-only disk.
+ *
+ * Input: [0] bit 0 picks the read-only disk; then the driver's start
+ * (fuzz_common.h dr_start), then ops (op byte % 12): 0-2 a request
+ * (type, sector, length, layout from the input), 3 one poll, 4 wait for
+ * everything in flight, the rest the generic driver ops.  At the end
+ * everything in flight is completed and the device reset, so no I/O
+ * outlives the guest memory it points into.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fuzz_common.h"
+
+static struct driver dr;
+static const struct virtio_blk *cur;	/* the disk in use */
+
+static void check_rw(int fd, const struct iovec *iov, unsigned nr,
+		     uint64_t off, int write);
+
+/* ---- every I/O checked before it is queued ---------------------------- */
+
+static inline void fz_prep_readv(struct io_uring_sqe *sqe, int fd,
+				 const struct iovec *iov, unsigned nr,
+				 __u64 off)
+{
+	check_rw(fd, iov, nr, off, 0);
+	io_uring_prep_readv(sqe, fd, iov, nr, off);
+}
+
+static inline void fz_prep_writev(struct io_uring_sqe *sqe, int fd,
+				  const struct iovec *iov, unsigned nr,
+				  __u64 off)
+{
+	check_rw(fd, iov, nr, off, 1);
+	io_uring_prep_writev(sqe, fd, iov, nr, off);
+}
+
+static void check_span(int fd, uint64_t off, uint64_t len, int write);
+
+static inline void fz_prep_fallocate(struct io_uring_sqe *sqe, int fd,
+				     int mode, off_t off, off_t len)
+{
+	FZ_CHECK(off >= 0 && len > 0);
+	check_span(fd, (uint64_t)off, (uint64_t)len, 1);
+	io_uring_prep_fallocate(sqe, fd, mode, off, len);
+}
+
+static inline void fz_prep_write(struct io_uring_sqe *sqe, int fd,
+				 const void *buf, unsigned n, __u64 off);
+
+#define io_uring_prep_readv	fz_prep_readv
+#define io_uring_prep_writev	fz_prep_writev
+#define io_uring_prep_fallocate	fz_prep_fallocate
+#define io_uring_prep_write	fz_prep_write
+#include "blk.c"
+#undef io_uring_prep_write
+
+static inline void fz_prep_write(struct io_uring_sqe *sqe, int fd,
+				 const void *buf, unsigned n, __u64 off)
+{
+	/* Only the zeroes for WRITE_ZEROES go through a plain write. */
+	FZ_CHECK(buf == zeroes && n > 0 && n <= sizeof(zeroes));
+	check_span(fd, off, n, 1);
+	io_uring_prep_write(sqe, fd, buf, n, off);
+}
+
+static void check_span(int fd, uint64_t off, uint64_t len, int write)
+{
+	FZ_CHECK(cur && fd == cur->fd);
+	FZ_CHECK(off <= cur->size && len <= cur->size - off);
+	FZ_CHECK(!(write && cur->ro));
+}
+
+static void check_rw(int fd, const struct iovec *iov, unsigned nr,
+		     uint64_t off, int write)
+{
+	uint64_t total = 0;
+
+	FZ_CHECK(nr >= 1 && nr <= VIRTQ_MAX_SIZE);
+	for (unsigned i = 0; i < nr; i++) {
+		FZ_CHECK(iov[i].iov_len > 0);
+		FZ_CHECK(dr_host_in_guest(&dr, iov[i].iov_base, iov[i].iov_len));
+		total += iov[i].iov_len;
+	}
+	check_span(fd, off, total, write);
+}
+
+/* ---- the disks ---------------------------------------------------------- */
+
+#define IMAGE_SIZE (64u << 10)
+
+static struct virtio_blk *disk[2];
+static struct virtio_dev dev[2];
+
+static struct virtio_blk *open_image(int ro)
+{
+	struct virtio_blk_opts o = { .ro = ro };
+	char err[512];
+	struct virtio_blk *b;
+	int fd;
+
+	snprintf(o.path, sizeof(o.path), "/tmp/minivmm-fuzz-blk-XXXXXX");
+	fd = mkstemp(o.path);
+	if (fd < 0 || ftruncate(fd, IMAGE_SIZE) < 0) {
+		perror("fuzz_virtio_blk: temporary image");
+		exit(1);
+	}
+	close(fd);
+	snprintf(o.serial, sizeof(o.serial), ro ? "fuzz-ro" : "fuzz-serial-0123456");
+	b = virtio_blk_open(&o, err, sizeof(err));
+	unlink(o.path);		/* the open fd keeps it */
+	if (!b) {
+		fprintf(stderr, "fuzz_virtio_blk: %s\n", err);
+		exit(1);
+	}
+	return b;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	for (int i = 0; i < 2; i++) {
+		disk[i] = open_image(i);
+		/* dev.mem points at dr.m.gm, refilled every run. */
+		virtio_dev_init(&dev[i], &virtio_blk_ops, disk[i], &dr.m.gm, NULL);
+	}
+	return 0;
+}
+
+/* ---- completions ---------------------------------------------------------- */
+
+static void check_slots(const struct virtio_blk *b)
+{
+	FZ_CHECK(b->inflight <= VIRTQ_MAX_SIZE);
+	FZ_CHECK(b->nr_free + b->inflight == VIRTQ_MAX_SIZE);
+}
+
+/* Completes everything in flight (the device may start more chains as
+ * slots free up); a request that never completes is a hang. */
+static void wait_all(struct virtio_dev *d, struct virtio_blk *b)
+{
+	unsigned idle = 0;
+
+	while (b->inflight) {
+		struct pollfd p = { .fd = b->efd, .events = POLLIN };
+		int r = poll(&p, 1, 100);
+
+		if (r == 0) {
+			FZ_CHECK(++idle < 100);	/* 10 s: stuck */
+			/* Submission may have failed for want of SQEs:
+			 * the device retries on the next poll. */
+		} else {
+			idle = 0;
+		}
+		virtio_poll_ready(d);
+		check_slots(b);
+		dr_reap_all(&dr);
+	}
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static const uint32_t types[] = {
+	VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH,
+	VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_DISCARD, VIRTIO_BLK_T_WRITE_ZEROES,
+};
+
+static uint64_t pick_sector(struct fz *f)
+{
+	uint8_t k = fz_u8(f);
+
+	if (k == 0xff)
+		return fz_u64(f);
+	if (k >= 0xf8)		/* at or just past the end */
+		return IMAGE_SIZE / 512 - 8 + (k - 0xf8) * 2;
+	return k % (IMAGE_SIZE / 512);
+}
+
+static uint32_t pick_len(struct fz *f)
+{
+	uint8_t k = fz_u8(f);
+
+	if (k >= 0xf0)		/* not a multiple of 512 */
+		return fz_u16(f) % 8193;
+	return (k % 17) * 512;	/* up to 8 KiB */
+}
+
+static void request(struct fz *f)
+{
+	uint8_t sel = fz_u8(f), layout = fz_u8(f);
+	uint32_t type = sel < 0xf0 ? types[sel % 6] : fz_u32(f);
+	uint64_t sector = pick_sector(f);
+	uint32_t len = 0, in = 1;	/* the status byte */
+	static uint8_t req[16 + 8192 + 64];
+	uint32_t n = 16;
+
+	memset(req, 0, 16);
+	memcpy(req, &(uint32_t){ htole32(type) }, 4);
+	memcpy(req + 4, &(uint32_t){ htole32(fz_u8(f)) }, 4);	/* ioprio */
+	memcpy(req + 8, &(uint64_t){ htole64(sector) }, 8);
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		in += pick_len(f);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		len = pick_len(f);
+		/* Data: a pattern, so short inputs still write something. */
+		memset(req + n, fz_u8(f), len);
+		n += len;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		in += fz_u8(f) % 40;
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		unsigned segs = 1 + (fz_u8(f) % 4 == 0);	/* sometimes 2 */
+
+		for (unsigned s = 0; s < segs; s++) {
+			uint64_t sec = htole64(pick_sector(f));
+			uint32_t num = fz_u8(f), flags;
+
+			if (num == 0xff)
+				num = fz_u32(f);
+			flags = fz_u8(f);
+			flags = htole32(flags < 0xf0 ? flags & 1 : flags);
+			num = htole32(num);
+			memcpy(req + n, &sec, 8);
+			memcpy(req + n + 8, &num, 4);
+			memcpy(req + n + 12, &flags, 4);
+			n += 16;
+		}
+		if (layout & 0x40)	/* a ragged segment list */
+			n -= 1 + fz_u8(f) % 15;
+		break;
+	}
+	default:
+		in += fz_u8(f);
+		break;
+	}
+	if ((layout & 0x80) && n > 1)	/* a short header */
+		n = fz_u8(f) % 16;
+	dr_request(&dr, 0, layout, req, n, in);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz f = { data, size };
+	int which = fz_u8(&f) & 1;
+	struct virtio_dev *d = &dev[which];
+	struct virtio_blk *b = disk[which];
+	unsigned ops = 0;
+
+	cur = b;
+	dr_mem_init(&dr);
+	dr_init(&dr, d, blk_features(d));
+	dr_start(&dr, &f);
+	while (f.n && ops++ < 256) {
+		uint8_t op = fz_u8(&f);
+
+		switch (op % 12) {
+		case 0:
+		case 1:
+		case 2:
+			request(&f);
+			break;
+		case 3:
+			virtio_poll_ready(d);
+			dr_reap_all(&dr);
+			break;
+		case 4:
+			wait_all(d, b);
+			break;
+		default:
+			dr_op(&dr, &f, fz_u8(&f));
+			break;
+		}
+		check_slots(b);
+	}
+	/* Kick once more, finish everything, then a reset: nothing may
+	 * touch this run's guest memory once it is freed. */
+	dr_kick(&dr, 0);
+	wait_all(d, b);
+	dr_w32(&dr, VIRTIO_MMIO_STATUS, 0);
+	FZ_CHECK(b->inflight == 0);
+	dr_mem_free(&dr);
+	cur = NULL;
+	return 0;
+}
