@@ -24,6 +24,14 @@ off() { sync; poweroff -f; sleep 5; echo o >/proc/sysrq-trigger; }
 if [ -n "$minivmm_stage2" ]; then
     export PATH="$PATH:/dev/.minivmm/bin"
     cd /
+    # The disk may be read-only (--disk IMG,ro): scratch space in tmpfs,
+    # and caches (Mesa's shader cache) there too.
+    mount -t tmpfs -o mode=1777 tmpfs /tmp 2>/dev/null
+    if touch "$HOME/.minivmm-rw" 2>/dev/null; then
+        rm -f "$HOME/.minivmm-rw"
+    else
+        export XDG_CACHE_HOME=/tmp/.cache
+    fi
 else
     mount -t proc proc /proc
     mount -t sysfs sysfs /sys
