@@ -30,7 +30,7 @@ ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/asan-tests/%)
 
 GUEST := $(B)/guest
 
-.PHONY: all run test unit-tests boot-tests deps guest clean bench
+.PHONY: all run test unit-tests boot-tests deps guest glguest clean bench
 all: $(B)/minivmm
 
 $(B)/minivmm: $(LIB_OBJS) $(VMM_OBJS)
@@ -63,6 +63,11 @@ $(B)/pngcheck: tests/tools/pngcheck.c
 guest: $(GUEST)/.done
 $(GUEST)/.done: tools/mkguest.sh tools/guest-init.sh tools/guest/mvtool.c
 	tools/mkguest.sh $(GUEST)
+
+# The GL guest: Debian's Mesa, kmscube and glmark2 on an ext4 image.
+glguest: $(B)/glguest/.done
+$(B)/glguest/.done: tools/mkglguest.sh
+	tools/mkglguest.sh $(B)/glguest
 
 run: $(B)/minivmm guest
 	tools/run-guest.sh $(B)/minivmm $(GUEST)
