@@ -30,13 +30,29 @@
 #include <string.h>
 #include "fake_virtq.h"
 
+/* A broken invariant: the message goes where the sanitizers report (the
+ * fuzzing scripts close the target's own stderr to silence the devices'
+ * guest-mistake messages), then abort() makes libFuzzer save the input. */
+void __sanitizer_report_error_summary(const char *summary) __attribute__((weak));
+
+static inline __attribute__((noreturn)) void fz_fail(const char *file, int line,
+						     const char *cond)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "fuzz invariant failed: %s:%d: %s", file, line,
+		 cond);
+	if (__sanitizer_report_error_summary)
+		__sanitizer_report_error_summary(msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	abort();
+}
+
 #define FZ_CHECK(cond)							\
 	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz invariant failed: %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
+		if (!(cond))						\
+			fz_fail(__FILE__, __LINE__, #cond);		\
 	} while (0)
 
 /* Harness-only helpers that scan memory: no coverage feedback (it would
@@ -123,6 +139,17 @@ static inline uint32_t fz_dim(struct fz *f)
 	return b;
 }
 
+/* FUZZ_TRACE=1 in the environment: the fake driver prints what the
+ * device returns, for making sense of a reproducer or a new seed. */
+static inline int fz_trace(void)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("FUZZ_TRACE") != NULL;
+	return on;
+}
+
 /* ---- the fake driver ----------------------------------------------------- */
 
 #define DR_BASE		0x40000000ULL	/* region 0's gpa */
@@ -149,6 +176,7 @@ struct dr_queue {
 	uint16_t free[VIRTQ_MAX_SIZE];
 	unsigned nfree;
 	struct dr_head h[VIRTQ_MAX_SIZE];
+	uint64_t used_bytes;	/* sum of the used lengths returned */
 };
 
 struct driver {
@@ -297,6 +325,9 @@ static inline void dr_start(struct driver *dr, struct fz *f)
 	s |= VIRTIO_STATUS_DRIVER_OK;
 	dr_w32(dr, VIRTIO_MMIO_STATUS, s);
 	dr->started = 1;
+	if (fz_trace())
+		fprintf(stderr, "fuzz: started, status %#x, features %#llx\n",
+			dr->d->status, (unsigned long long)dr->d->driver_features);
 }
 
 /* Takes what the device returned on queue qi and checks it. */
@@ -312,6 +343,10 @@ static inline void dr_reap(struct driver *dr, unsigned qi)
 		struct dr_head *h;
 
 		dr->used_seen++;
+		q->used_bytes += u.len;
+		if (fz_trace())
+			fprintf(stderr, "fuzz: queue %u: used id %u len %u%s\n", qi,
+				u.id, u.len, dr->tainted ? " (unchecked)" : "");
 		if (dr->tainted)
 			continue;
 		/* 2.7.8: the device returns what the driver made available,
@@ -382,6 +417,10 @@ static inline int dr_chain(struct driver *dr, unsigned qi,
 	}
 	h->pending = 1;
 	h->in_len = in_len;
+	if (fz_trace())
+		fprintf(stderr, "fuzz: queue %u: avail head %u, %u buffers%s, "
+			"%llu writable bytes\n", qi, head, n,
+			indirect ? " (indirect)" : "", (unsigned long long)in_len);
 	/* With EVENT_IDX: interrupt me at every used entry. */
 	fvq_set_used_event(&q->v, fvq_used_idx(&q->v));
 	fvq_publish(&q->v, head);
@@ -511,12 +550,15 @@ static inline void dr_op(struct driver *dr, struct fz *f, unsigned op)
 					return;
 				break;
 			case 2:	/* anywhere, any length */
-				b[k] = (struct dr_buf){ fz_u64(f), fz_u32(f), w };
+				b[k].gpa = fz_u64(f);
+				b[k].len = fz_u32(f);
+				b[k].write = w;
 				break;
 			case 3:	/* across the end of region 0 or 1 */
-				b[k] = (struct dr_buf){
-					DR_BASE + (kind & 0x80 ? DR_MEM0 + DR_MEM1 : DR_MEM0) -
-						fz_u8(f), fz_u16(f), w };
+				b[k].gpa = DR_BASE + (kind & 0x80 ? DR_MEM0 + DR_MEM1 :
+						      DR_MEM0) - fz_u8(f);
+				b[k].len = fz_u16(f);
+				b[k].write = w;
 				break;
 			}
 		}

@@ -1,0 +1,314 @@
+/* fuzz_virtio_input_console: virtio-input (devices/virtio/input.c) and
+ * virtio-console (devices/virtio/console.c) from a negotiated driver.
+ *
+ * Input byte 0 picks the device: a keyboard, a tablet or the console.
+ * Then the driver's start (fuzz_common.h dr_start) and ops (op % 12):
+ *   input:   config select/subsel writes and reads of the whole config
+ *            space; eventq buffers (mostly 8 writable bytes, sometimes
+ *            anything); statusq events; host events through the sink
+ *            (keys, pointer, SYN_REPORT groups, raw triples); kicks
+ *   console: receiveq buffers; transmitq chains of input bytes (out_fd
+ *            is /dev/null); host input through virtio_console_receive;
+ *            terminal resizes; kicks
+ *   both:    the generic driver ops (restarts, raw ring writes, ...)
+ *
+ * Checks besides the sanitizers and the used ring: the config size byte
+ * is at most 128 and nothing past it is non-zero; the host-side backlog
+ * stays within VIRTIO_INPUT_QUEUE_EVENTS; every used eventq buffer holds
+ * exactly one 8-byte event; virtio_console_receive takes no more than it
+ * was given and exactly what the used receive buffers report.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fuzz_common.h"
+#include "virtio_console.h"
+#include "virtio_input.h"
+
+static struct driver dr;
+static int devnull = -1;
+static unsigned rx_rooms;
+static const uint8_t zeroes[64];	/* readable bytes where none belong */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0)
+		abort();
+	return 0;
+}
+
+/* ---- config space -------------------------------------------------------- */
+
+static void config_rw(struct fz *f, int input)
+{
+	static const uint8_t selects[] = {
+		VIRTIO_INPUT_CFG_UNSET, VIRTIO_INPUT_CFG_ID_NAME,
+		VIRTIO_INPUT_CFG_ID_SERIAL, VIRTIO_INPUT_CFG_ID_DEVIDS,
+		VIRTIO_INPUT_CFG_PROP_BITS, VIRTIO_INPUT_CFG_EV_BITS,
+		VIRTIO_INPUT_CFG_ABS_INFO,
+	};
+	static const unsigned lens[4] = { 1, 2, 4, 8 };
+	uint8_t k = fz_u8(f), cfg[VIRTIO_INPUT_CFG_SIZE + 8];
+	uint8_t b[8] = { 0 };
+
+	if (input && (k & 3) == 0) {
+		/* What Linux does: select, subsel, then size and union. */
+		uint8_t sel = fz_u8(f), sub = fz_u8(f);
+
+		b[0] = sel < 0xe0 ? selects[sel % sizeof(selects)] : sel;
+		virtio_mmio_ops.write(dr.d, VIRTIO_MMIO_CONFIG + VIRTIO_INPUT_CFG_SELECT,
+				      b, 1);
+		b[0] = sub < 0xe0 ? sub % 0x20 : sub;
+		virtio_mmio_ops.write(dr.d, VIRTIO_MMIO_CONFIG + VIRTIO_INPUT_CFG_SUBSEL,
+				      b, 1);
+		for (unsigned off = 0; off < VIRTIO_INPUT_CFG_SIZE; off += 4)
+			virtio_mmio_ops.read(dr.d, VIRTIO_MMIO_CONFIG + off, cfg + off, 4);
+		/* 5.8.5: size bytes of the union are valid; no more fit. */
+		FZ_CHECK(cfg[VIRTIO_INPUT_CFG_SIZE_OFF] <= VIRTIO_INPUT_CFG_UNION_SIZE);
+		for (unsigned i = cfg[VIRTIO_INPUT_CFG_SIZE_OFF];
+		     i < VIRTIO_INPUT_CFG_UNION_SIZE; i++)
+			FZ_CHECK(cfg[VIRTIO_INPUT_CFG_UNION + i] == 0);
+		return;
+	}
+	/* Any access at any config offset (some past the end). */
+	{
+		uint64_t off = VIRTIO_MMIO_CONFIG + fz_u8(f) % (VIRTIO_INPUT_CFG_SIZE + 16);
+		unsigned len = lens[(k >> 2) & 3];
+
+		fz_take(f, b, 8);
+		if (k & 0x10)
+			virtio_mmio_ops.write(dr.d, off, b, len);
+		else
+			virtio_mmio_ops.read(dr.d, off, b, len);
+	}
+}
+
+/* ---- virtio-input ---------------------------------------------------------- */
+
+static void host_events(struct fz *f, struct input_sink *s)
+{
+	unsigned n = 1 + fz_u8(f) % 16;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t k = fz_u8(f);
+
+		switch (k % 6) {
+		case 0:
+		case 1:
+			input_send(s, EV_KEY, fz_u8(f), (k >> 3) & 1);
+			break;
+		case 2:
+			input_send(s, EV_ABS, (k >> 3) & 1 ? ABS_Y : ABS_X,
+				   (int32_t)fz_u16(f));
+			break;
+		case 3:
+		case 4:
+			input_send(s, EV_SYN, SYN_REPORT, 0);
+			break;
+		default: {
+			uint16_t type = fz_u16(f), code = fz_u16(f);
+
+			input_send(s, type, code, (int32_t)fz_u32(f));
+			break;
+		}
+		}
+	}
+}
+
+static void run_input(struct fz *f, uint8_t op, struct virtio_input *in,
+		      struct input_sink *sink)
+{
+	struct dr_queue *evq = &dr.q[VIRTIO_INPUT_EVENTQ];
+	uint64_t before;
+
+	switch (op % 12) {
+	case 0:
+	case 1:
+		config_rw(f, 1);
+		break;
+	case 2:
+	case 3: {	/* eventq buffers */
+		uint8_t k = fz_u8(f), n = 1 + fz_u8(f) % 8;
+
+		for (unsigned i = 0; i < n; i++) {
+			if (k < 0xe0) {
+				struct dr_buf b;
+
+				if (dr_buf_put(&dr, f, &b, 8, 1))
+					break;
+				dr_chain(&dr, VIRTIO_INPUT_EVENTQ, &b, 1, k & 1);
+			} else {
+				uint8_t layout = fz_u8(f), out = fz_u8(f) % 4;
+
+				dr_request(&dr, VIRTIO_INPUT_EVENTQ, layout, zeroes,
+					   out, fz_u8(f) % 24);
+			}
+		}
+		if (k & 2) {
+			before = evq->used_bytes;
+			dr_kick(&dr, VIRTIO_INPUT_EVENTQ);
+			/* One 8-byte event per used buffer. */
+			FZ_CHECK((evq->used_bytes - before) % 8 == 0);
+		}
+		break;
+	}
+	case 4: {	/* statusq: LED events */
+		uint8_t ev[16] = { EV_LED, 0, 0, 0, 1, 0, 0, 0 };
+		uint8_t k = fz_u8(f), layout;
+		uint32_t len = 8;
+
+		ev[2] = k & 7;
+		if (k & 0x80)
+			fz_take(f, ev, 8);
+		layout = fz_u8(f);
+		if (k & 0x40)
+			len = fz_u8(f) % 16;
+		dr_request(&dr, VIRTIO_INPUT_STATUSQ, layout, ev, len,
+			   k & 0x20 ? 8 : 0);
+		dr_kick(&dr, VIRTIO_INPUT_STATUSQ);
+		break;
+	}
+	case 5:
+	case 6:
+	case 7:
+		before = evq->used_bytes;
+		host_events(f, sink);
+		dr_reap_all(&dr);
+		FZ_CHECK((evq->used_bytes - before) % 8 == 0);
+		break;
+	case 8:
+		dr_kick(&dr, fz_u8(f) % 3);
+		break;
+	default:
+		dr_op(&dr, f, fz_u8(f));
+		break;
+	}
+	FZ_CHECK(virtio_input_pending(in) <= VIRTIO_INPUT_QUEUE_EVENTS);
+}
+
+/* ---- virtio-console ----------------------------------------------------------- */
+
+static void rx_room(void *ctx)
+{
+	(void)ctx;
+	rx_rooms++;
+}
+
+static void run_console(struct fz *f, uint8_t op, struct virtio_console *c)
+{
+	struct dr_queue *rxq = &dr.q[VIRTIO_CONSOLE_RXQ];
+
+	switch (op % 12) {
+	case 0:
+	case 1: {	/* receive buffers */
+		uint8_t k = fz_u8(f), n = 1 + fz_u8(f) % 4;
+
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t layout = fz_u8(f);
+			uint32_t out = k & 0x80 ? fz_u8(f) % 8 : 0;
+			uint32_t room = k & 0x40 ? fz_u16(f) % 8192 : 1u + fz_u8(f);
+
+			dr_request(&dr, VIRTIO_CONSOLE_RXQ, layout, zeroes, out, room);
+		}
+		if (k & 1)
+			dr_kick(&dr, VIRTIO_CONSOLE_RXQ);
+		break;
+	}
+	case 2:
+	case 3: {	/* output */
+		static uint8_t out[8192];
+		uint8_t k = fz_u8(f);
+		uint32_t len = k & 0x80 ? fz_u16(f) % sizeof(out) : fz_u8(f);
+		uint8_t layout;
+
+		fz_take(f, out, len);
+		layout = fz_u8(f);
+		dr_request(&dr, VIRTIO_CONSOLE_TXQ, layout, out, len,
+			   k & 0x40 ? fz_u8(f) % 8 : 0);
+		if (!(k & 1))
+			dr_kick(&dr, VIRTIO_CONSOLE_TXQ);
+		break;
+	}
+	case 4:
+	case 5: {	/* host input */
+		static uint8_t in[4096];
+		uint32_t len = fz_u16(f) % sizeof(in);
+		uint64_t before = rxq->used_bytes;
+		int tainted = dr.tainted;
+		size_t taken;
+
+		fz_take(f, in, len);
+		taken = virtio_console_receive(c, in, len);
+		FZ_CHECK(taken <= len);
+		dr_reap_all(&dr);
+		if (!tainted && !dr.tainted)
+			FZ_CHECK(rxq->used_bytes - before == taken);
+		break;
+	}
+	case 6: {
+		uint16_t cols = fz_u16(f);
+
+		virtio_console_set_size(c, cols, fz_u16(f));
+		break;
+	}
+	case 7:
+		config_rw(f, 0);
+		break;
+	case 8:
+		dr_kick(&dr, fz_u8(f) % 3);
+		break;
+	default:
+		dr_op(&dr, f, fz_u8(f));
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz f = { data, size };
+	struct fvq_irq irq = { 0 };
+	struct irq_line line = fvq_irq_line(&irq, 7);
+	uint8_t which = fz_u8(&f) % 3;
+	struct virtio_input *in = NULL;
+	struct virtio_console *con = NULL;
+	struct input_sink sink = { 0 };
+	unsigned ops = 0;
+
+	dr_mem_init(&dr);
+	if (which < 2) {
+		in = virtio_input_create(&dr.m.gm, &line,
+					 which ? VIRTIO_INPUT_TABLET :
+						 VIRTIO_INPUT_KEYBOARD);
+		if (!in)
+			abort();
+		sink = virtio_input_sink(in);
+		dr_init(&dr, virtio_input_dev(in), 0);
+	} else {
+		con = virtio_console_create(&dr.m.gm, &line, devnull);
+		if (!con)
+			abort();
+		con->rx_room = rx_room;
+		con->tx_timeout_ms = 10;
+		dr_init(&dr, virtio_console_dev(con), 1ULL << VIRTIO_CONSOLE_F_SIZE);
+	}
+	dr_start(&dr, &f);
+	if (con)	/* as Linux's probe: the size, once DRIVER_OK is set */
+		dr_r32(&dr, VIRTIO_MMIO_CONFIG);
+	while (f.n && ops++ < 256) {
+		uint8_t op = fz_u8(&f);
+
+		if (in)
+			run_input(&f, op, in, &sink);
+		else
+			run_console(&f, op, con);
+		dr_check(&dr);
+	}
+	virtio_input_destroy(in);
+	virtio_console_destroy(con);
+	dr_mem_free(&dr);
+	return 0;
+}
