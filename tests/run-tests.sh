@@ -19,7 +19,7 @@ export LSAN_OPTIONS=suppressions=$ROOT/tests/unit/lsan.supp
 
 # Streams a command's output and keeps its PASS/FAIL/SKIP lines for the count.
 collect() {
-    "$@" 2>&1 | tr -d '\r' | tee -a "$LOG/all.log" | while IFS= read -r line; do
+    "$@" 2>&1 | sed -u 's/\r//g' | tee -a "$LOG/all.log" | while IFS= read -r line; do
         printf '%s\n' "$line"
         case "$line" in
         PASS\ *|FAIL\ *|SKIP\ *) printf '%s\n' "$line" >>"$RESULTS" ;;
@@ -34,7 +34,10 @@ run_unit() {
     name=$(basename "$bin")
     out=$LOG/$prefix$name.log
     "$bin" >"$out" 2>&1; st=$?
-    sed "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix$name:/" "$out"
+    # Each binary's own "N passed, N failed" stays in its log: only the
+    # last line of this script is a count.
+    sed -e "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix$name:/" \
+        -e '/^[0-9]* passed, [0-9]* failed/d' "$out"
     if [ $st -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
         echo "FAIL $prefix$name: exited with status $st (see $out)"
     fi
