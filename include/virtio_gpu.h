@@ -1,7 +1,7 @@
 /* virtio-gpu, 2D (virtio 1.2, 5.7): one scanout shown through a display
  * back end (display.h), resources the guest draws into and copies to the
- * host, a 64x64 cursor.  3D (virgl) is not built; virtio_gpu_set_3d() is
- * where it will plug in.
+ * host, a 64x64 cursor.  3D (virgl) plugs in through virtio_gpu_set_3d()
+ * (virtio_gpu_virgl.h).
  *
  * Queues: controlq (0) answers every command with a response in the
  * chain's writable buffer; cursorq (1) takes UPDATE_CURSOR/MOVE_CURSOR and
@@ -273,6 +273,12 @@ struct virtio_gpu_3d_ops {
 	uint32_t (*command)(void *ctx, const struct virtio_gpu_cmd *cmd,
 			    void *payload, size_t cap, size_t *len);
 	void (*reset)(void *ctx);	/* the driver reset the device */
+	/* Optional: a back end that runs both queues itself (virgl, on its
+	 * own thread).  Kicks go to it instead of the 2D core, on the event
+	 * thread with the device lock held: it must only hand them on. */
+	void (*queue_notify)(void *ctx, unsigned q);
+	/* Optional: first thing virtio_gpu_destroy() does. */
+	void (*destroy)(void *ctx);
 };
 
 /* Before the guest starts. */

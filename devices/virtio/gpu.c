@@ -243,7 +243,11 @@ static void cursor_queue(struct virtio_gpu *g)
 
 static void gpu_queue_notify(struct virtio_dev *d, unsigned q)
 {
-	if (q == VIRTIO_GPU_CONTROLQ)
+	struct virtio_gpu *g = d->priv;
+
+	if (g->ops3d && g->ops3d->queue_notify)
+		g->ops3d->queue_notify(g->ctx3d, q);	/* its own queues */
+	else if (q == VIRTIO_GPU_CONTROLQ)
 		control_queue(d->priv);
 	else if (q == VIRTIO_GPU_CURSORQ)
 		cursor_queue(d->priv);
@@ -374,6 +378,8 @@ void virtio_gpu_destroy(struct virtio_gpu *g)
 {
 	if (!g)
 		return;
+	if (g->ops3d && g->ops3d->destroy)
+		g->ops3d->destroy(g->ctx3d);
 	g->disp = NULL;		/* may be gone already: leave it alone */
 	gpu_resources_free(g);
 	pthread_mutex_destroy(&g->dev.lock);
