@@ -61,7 +61,7 @@ if tools/kvm-usable.sh; then
     collect tests/boot/run-all.sh
 elif command -v qemu-system-x86_64 >/dev/null && [ -x tools/nested-run.sh ]; then
     echo "no usable /dev/kvm here: running the boot tests in one nested VM"
-    collect tools/nested-run.sh --timeout "${MINIVMM_NESTED_TIMEOUT:-1500}" -- tests/boot/run-all.sh
+    collect tools/nested-run.sh --timeout "${MINIVMM_NESTED_TIMEOUT:-2400}" -- tests/boot/run-all.sh
     st=${PIPESTATUS[0]}
     if [ "$st" -ne 0 ] && ! grep -q "^BOOT-TESTS-DONE" "$LOG/all.log"; then
         echo "FAIL boot-tests: the nested runner ended early (status $st)" | tee -a "$RESULTS"
