@@ -110,7 +110,8 @@ static int egl_preflight(char *err, size_t errlen)
 			 "0x%x; no usable GL driver?)", (unsigned)eglGetError());
 		return -1;
 	}
-	eglTerminate(dpy);	/* virglrenderer brings it up itself */
+	/* Left up: virglrenderer takes this very display over (EGL has one
+	 * per platform) and terminates it in virgl_renderer_cleanup. */
 	return 0;
 }
 
