@@ -147,6 +147,13 @@ struct virtio_gpu_cmd_submit {
  * with one line in err (g is then unchanged). */
 int virtio_gpu_enable_virgl(struct virtio_gpu *g, char *err, size_t errlen);
 
+/* Optional, before virtio_gpu_enable_virgl (process-wide, like
+ * virglrenderer): fn runs on the GPU thread once virglrenderer is up
+ * and before the guest is served - e.g. to sandbox_enter() the GPU
+ * role.  Non-zero fails the start-up with fn's err. */
+void virtio_gpu_virgl_thread_hook(int (*fn)(void *opaque, char *err,
+					    size_t errlen), void *opaque);
+
 /* For tests: while held, the GPU thread leaves retired fences alone, so
  * fenced responses stay pending; releasing delivers them. */
 void virtio_gpu_virgl_hold_fences(struct virtio_gpu *g, int hold);

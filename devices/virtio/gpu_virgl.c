@@ -27,6 +27,8 @@
 
 /* virglrenderer is one per process: so are we. */
 static int in_use;
+static int (*thread_hook)(void *opaque, char *err, size_t errlen);
+static void *thread_hook_opaque;
 
 /* ---- virglrenderer's log ---------------------------------------------
  * Its messages are mostly about what a guest's command stream did wrong
@@ -280,6 +282,20 @@ int virtio_gpu_enable_virgl(struct virtio_gpu *g, char *err, size_t errlen)
 	return 0;
 }
 
+void virtio_gpu_virgl_thread_hook(int (*fn)(void *opaque, char *err,
+					    size_t errlen), void *opaque)
+{
+	thread_hook = fn;
+	thread_hook_opaque = opaque;
+}
+
+int vg_run_thread_hook(char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return thread_hook && thread_hook(thread_hook_opaque, err, errlen) ?
+	       -1 : 0;
+}
+
 void virtio_gpu_virgl_hold_fences(struct virtio_gpu *g, int hold)
 {
 	struct virgl_gpu *v = g->ctx3d;
@@ -297,6 +313,13 @@ int virtio_gpu_enable_virgl(struct virtio_gpu *g, char *err, size_t errlen)
 	(void)g;
 	snprintf(err, errlen, "this minivmm was built without virglrenderer");
 	return -1;
+}
+
+void virtio_gpu_virgl_thread_hook(int (*fn)(void *opaque, char *err,
+					    size_t errlen), void *opaque)
+{
+	(void)fn;
+	(void)opaque;
 }
 
 void virtio_gpu_virgl_hold_fences(struct virtio_gpu *g, int hold)

@@ -118,6 +118,9 @@ void vg_warn_once(struct virgl_gpu *v, unsigned bit, const char *what);
 int vg_renderer_init(struct virgl_gpu *v, char *err, size_t errlen);
 void vg_renderer_fini(struct virgl_gpu *v);
 
+/* gpu_virgl.c: runs the thread hook, if any (GPU thread); 0 or -1. */
+int vg_run_thread_hook(char *err, size_t errlen);
+
 /* gpu_virgl_thread.c */
 void *vg_thread_main(void *arg);
 void vg_fence_retired(struct virgl_gpu *v, int ctx_fence, uint32_t ctx_id,

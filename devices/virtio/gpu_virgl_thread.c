@@ -380,6 +380,7 @@ void *vg_thread_main(void *arg)
 {
 	struct virgl_gpu *v = arg;
 	char err[sizeof(v->init_err)];
+	int bad = 0;
 
 	if (vg_renderer_init(v, err, sizeof(err))) {
 		report_init(v, -1, err);
@@ -388,6 +389,14 @@ void *vg_thread_main(void *arg)
 	if (watch(v, v->kick_fd) || (v->fence_fd >= 0 && watch(v, v->fence_fd))) {
 		snprintf(err, sizeof(err), "virtio-gpu: epoll: %s",
 			 strerror(errno));
+		bad = 1;
+	} else if (vg_run_thread_hook(err, sizeof(err))) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "virtio-gpu: the GPU thread's "
+				 "set-up failed");
+		bad = 1;
+	}
+	if (bad) {
 		vg_renderer_fini(v);
 		report_init(v, -1, err);
 		return NULL;

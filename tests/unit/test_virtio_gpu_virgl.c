@@ -13,6 +13,7 @@
  * the machine has no usable EGL. */
 #include <dlfcn.h>
 #include <png.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1453,6 +1454,53 @@ TEST(test_one_virgl_device)
 	teardown(&e);
 }
 
+static pthread_t hook_thread;
+static int hook_calls;
+
+static int hook_ok(void *opaque, char *err, size_t errlen)
+{
+	(void)opaque;
+	(void)err;
+	(void)errlen;
+	hook_thread = pthread_self();
+	hook_calls++;
+	return 0;
+}
+
+static int hook_fail(void *opaque, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", (const char *)opaque);
+	return -1;
+}
+
+/* The thread hook runs on the GPU thread; a failing one fails start-up
+ * cleanly, and the device can be enabled afterwards. */
+TEST(test_thread_hook)
+{
+	struct env e;
+	struct virtio_gpu *g;
+	char err[256];
+
+	virtio_gpu_virgl_thread_hook(hook_fail, "sandbox says no");
+	g = virtio_gpu_create(NULL, NULL, NULL, MODE_W, MODE_H, err,
+			      sizeof(err));
+	CHECK(g != NULL);
+	CHECK_EQ(virtio_gpu_enable_virgl(g, err, sizeof(err)), -1);
+	CHECK(!strcmp(err, "sandbox says no"));
+	virtio_gpu_destroy(g);
+
+	virtio_gpu_virgl_thread_hook(hook_ok, NULL);
+	hook_calls = 0;
+	if (setup(&e) == 0) {
+		CHECK_EQ(hook_calls, 1);
+		CHECK(!pthread_equal(hook_thread, pthread_self()));
+		CHECK_EQ(start(&e), 0);
+		CHECK(works(&e));
+	}
+	virtio_gpu_virgl_thread_hook(NULL, NULL);
+	teardown(&e);
+}
+
 /* Without usable EGL (no EGL vendor library at all), start-up fails
  * with one clear line.  Run in a fresh process: EGL is loaded once. */
 static int no_egl_child(void)
@@ -1551,6 +1599,7 @@ int main(int argc, char **argv)
 	RUN(test_fences_per_context_ring);
 	RUN(test_reset_drops_everything);
 	RUN(test_one_virgl_device);
+	RUN(test_thread_hook);
 	RUN(test_no_egl_fails_cleanly);
 	return CHECK_DONE();
 }
