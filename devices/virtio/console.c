@@ -6,6 +6,17 @@
  * with EVENT_IDX, virtq_pop has asked for a kick at the next add); the
  * receiveq kick that follows fires rx_room.
  *
+ * Input waits until the driver has finished its probe.  Linux's driver
+ * (no MULTIPORT) sets DRIVER_OK, then fills and kicks the receiveq, and
+ * only after hvc_alloc() puts the port on the list its interrupt handler
+ * searches: a buffer used before then is freed unread (in_intr finds no
+ * port and calls flush_bufs), which is where stdin that was ready at boot
+ * (a file, a pipe) went.  No register access marks the end of the probe,
+ * so at DRIVER_OK we send a config change; the virtio core holds it until
+ * the probe has returned (virtio_config_enable), and the driver's handler
+ * then reads cols and rows.  That config read opens the receive side and
+ * wakes the feeder.  A reset closes it again.
+ *
  * Output mirrors the UART: out_fd may be a blocking stdout shared with
  * the shell, so poll() bounds every wait and a reader that stops costs
  * bytes, never a hung event thread.
@@ -24,6 +35,24 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The device's private state around the public struct (first member, so
+ * d->priv and the struct virtio_console pointer are the same address). */
+enum rx_gate {
+	RX_CLOSED,	/* before DRIVER_OK, or reset */
+	RX_ASKED,	/* config change sent at DRIVER_OK, not read yet */
+	RX_OPEN,	/* the driver read the config: its probe is over */
+};
+
+struct console_priv {
+	struct virtio_console c;
+	enum rx_gate rx_gate;	/* under c.dev.lock */
+};
+
+static struct console_priv *priv_of(struct virtio_console *c)
+{
+	return (struct console_priv *)c;
+}
+
 static int running(const struct virtio_dev *d, unsigned q)
 {
 	return d->vq[q].ready && (d->status & VIRTIO_STATUS_DRIVER_OK) &&
@@ -31,10 +60,10 @@ static int running(const struct virtio_dev *d, unsigned q)
 }
 
 /* The feeder may go on; only after a short receive, so an idle console
- * does not wake it on every kick. */
+ * does not wake it on every kick, and only once input is let in. */
 static void wake_feeder(struct virtio_console *c)
 {
-	if (!c->rx_wanted)
+	if (!c->rx_wanted || priv_of(c)->rx_gate != RX_OPEN)
 		return;
 	c->rx_wanted = 0;
 	if (c->rx_room)
@@ -155,7 +184,8 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
 	int pushed = 0;
 
 	pthread_mutex_lock(&d->lock);
-	while (taken < len && running(d, VIRTIO_CONSOLE_RXQ)) {
+	while (taken < len && priv_of(c)->rx_gate == RX_OPEN &&
+	       running(d, VIRTIO_CONSOLE_RXQ)) {
 		int r = virtq_pop(q, &c->chain);
 		size_t n = len - taken;
 		long w;
@@ -219,6 +249,12 @@ static void console_config_read(struct virtio_dev *d, uint32_t off,
 	put16(cfg + VIRTIO_CONSOLE_CFG_ROWS, c->rows);
 	/* The transport checked off + len <= config_size. */
 	memcpy(data, cfg + off, len);
+	/* The answer to activation's config change: the probe is over. */
+	if (priv_of(c)->rx_gate == RX_ASKED &&
+	    (d->status & VIRTIO_STATUS_DRIVER_OK)) {
+		priv_of(c)->rx_gate = RX_OPEN;
+		wake_feeder(c);
+	}
 }
 
 /* Only emerg_wr is writable, and only with EMERG_WRITE, not offered. */
@@ -228,10 +264,12 @@ static void console_config_write(struct virtio_dev *d, uint32_t off,
 	(void)d, (void)off, (void)data, (void)len;
 }
 
-/* Buffers posted before DRIVER_OK came with kicks the transport dropped. */
+/* Input waits for the driver to answer this config change (see the top
+ * of the file); the feeder is woken then, for buffers posted meanwhile. */
 static int console_activate(struct virtio_dev *d)
 {
-	wake_feeder(d->priv);
+	priv_of(d->priv)->rx_gate = RX_ASKED;
+	virtio_config_changed(d);
 	return 0;
 }
 
@@ -244,10 +282,11 @@ static void console_queue_notify(struct virtio_dev *d, unsigned q)
 }
 
 /* No chain is ever held across calls, so a reset has nothing to drop;
- * rx_wanted survives, so the feeder is woken once the driver is back. */
+ * rx_wanted survives, so the feeder is woken once the driver is back
+ * (and has finished probing again). */
 static void console_reset(struct virtio_dev *d)
 {
-	(void)d;
+	priv_of(d->priv)->rx_gate = RX_CLOSED;
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -268,10 +307,12 @@ struct virtio_console *virtio_console_create(const struct guest_mem *mem,
 					     const struct irq_line *irq,
 					     int out_fd)
 {
-	struct virtio_console *c = calloc(1, sizeof(*c));
+	struct console_priv *p = calloc(1, sizeof(*p));
+	struct virtio_console *c;
 
-	if (!c)
+	if (!p)
 		return NULL;
+	c = &p->c;
 	virtio_dev_init(&c->dev, &console_ops, c, mem, irq);
 	c->out_fd = out_fd;
 	c->tx_timeout_ms = VIRTIO_CONSOLE_TX_TIMEOUT_MS;
@@ -302,5 +343,5 @@ void virtio_console_destroy(struct virtio_console *c)
 	if (!c)
 		return;
 	pthread_mutex_destroy(&c->dev.lock);
-	free(c);
+	free(priv_of(c));
 }

@@ -55,12 +55,26 @@ static void setup(struct env *e)
 	e->c->rx_room_ctx = e;
 }
 
-/* Fresh rings and Linux's probe sequence. */
+/* Fresh rings and Linux's probe sequence to its end: the config change
+ * the device sends at DRIVER_OK is taken once the probe is over
+ * (virtio_config_enable), and config_work_handler reads cols and rows,
+ * which lets input in.  Interrupts are counted from there. */
 static int start(struct env *e, uint64_t features)
 {
+	unsigned pulses = e->irq.pulses;
+	uint32_t isr;
+
 	fvq_init(&e->v[RXQ], &e->m, QSIZE, NULL);
 	fvq_init(&e->v[TXQ], &e->m, QSIZE, NULL);
-	return fvq_start(e->d, e->v, 2, features);
+	if (fvq_start(e->d, e->v, 2, features))
+		return -1;
+	isr = fvq_mmio_read(e->d, VIRTIO_MMIO_INTERRUPT_STATUS);
+	fvq_mmio_write(e->d, VIRTIO_MMIO_INTERRUPT_ACK, isr);
+	if (isr != VIRTIO_ISR_CONFIG || e->irq.pulses != pulses + 1)
+		return -1;
+	fvq_mmio_read(e->d, VIRTIO_MMIO_CONFIG);
+	e->irq.pulses = 0;
+	return 0;
 }
 
 static void teardown(struct env *e)
@@ -349,7 +363,8 @@ TEST(test_rx_room_after_short_receive)
 		uint64_t a = 0;
 
 		setup(&e);
-		/* Not running yet: nothing taken, woken at DRIVER_OK. */
+		/* Not running yet: nothing taken, woken once the driver
+		 * has finished probing. */
 		CHECK_EQ(rx(&e, "early"), 0);
 		CHECK_EQ(e.rooms, 0);
 		CHECK_EQ(start(&e, ev ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0), 0);
@@ -373,6 +388,75 @@ TEST(test_rx_room_after_short_receive)
 		CHECK_EQ(rx(&e, "more"), 4);
 		teardown(&e);
 	}
+}
+
+/* Linux posts and kicks receive buffers after DRIVER_OK but before its
+ * interrupt handler can find the port; anything used then is freed
+ * unread.  Input waits until the driver answers the config change sent at
+ * DRIVER_OK by reading the config (after its probe), and again after a
+ * reset. */
+TEST(test_rx_waits_for_probe_end)
+{
+	struct env e;
+	struct fvq_used u;
+	uint64_t a;
+
+	setup(&e);
+	fvq_init(&e.v[RXQ], &e.m, QSIZE, NULL);
+	fvq_init(&e.v[TXQ], &e.m, QSIZE, NULL);
+	CHECK_EQ(rx(&e, "held"), 0);
+	/* A config read before DRIVER_OK is no answer. */
+	fvq_mmio_read(e.d, VIRTIO_MMIO_CONFIG);
+	CHECK_EQ(fvq_start(e.d, e.v, 2,
+			   F_SIZE | 1ULL << VIRTIO_F_RING_EVENT_IDX), 0);
+	CHECK_EQ(e.irq.pulses, 1);
+	CHECK_EQ(fvq_mmio_read(e.d, VIRTIO_MMIO_INTERRUPT_STATUS),
+		 VIRTIO_ISR_CONFIG);
+	fvq_mmio_write(e.d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_CONFIG);
+	CHECK_EQ(e.rooms, 0);
+
+	/* fill_queue: buffers and a kick, but the probe is not over. */
+	a = fvq_alloc(&e.m, 16, 8);
+	FVQ_ADD(&e.v[RXQ], { a, 16, 1 });
+	fvq_kick(e.d, RXQ);
+	CHECK_EQ(rx(&e, "held"), 0);
+	CHECK(!fvq_get_used(&e.v[RXQ], &u));
+	CHECK_EQ(e.irq.pulses, 1);
+	/* Output is not held. */
+	FVQ_ADD(&e.v[TXQ], { fvq_put(&e.m, "out", 3), 3, 0 });
+	fvq_kick(e.d, TXQ);
+	CHECK(fvq_get_used(&e.v[TXQ], &u));
+	CHECK_EQ(e.irq.pulses, 2);
+	fvq_mmio_write(e.d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_USED);
+
+	/* The status read-back at the end of virtio_dev_probe, then the
+	 * config change handler's reads: input flows, the feeder is woken. */
+	CHECK(status(&e) & VIRTIO_STATUS_DRIVER_OK);
+	CHECK_EQ(e.rooms, 0);
+	CHECK_EQ(fvq_mmio_read(e.d, VIRTIO_MMIO_CONFIG), 80 | 25u << 16);
+	CHECK_EQ(e.rooms, 1);
+	fvq_mmio_read(e.d, VIRTIO_MMIO_CONFIG);
+	CHECK_EQ(e.rooms, 1);
+	CHECK_EQ(rx(&e, "held"), 4);
+	CHECK(fvq_get_used(&e.v[RXQ], &u) && u.len == 4);
+	CHECK(!memcmp(fvq_ptr(&e.m, a, 4), "held", 4));
+	CHECK_EQ(e.irq.pulses, 3);
+
+	/* A reset: held again until the next probe is over. */
+	fvq_mmio_write(e.d, VIRTIO_MMIO_STATUS, 0);
+	fvq_init(&e.v[RXQ], &e.m, QSIZE, NULL);
+	fvq_init(&e.v[TXQ], &e.m, QSIZE, NULL);
+	CHECK_EQ(fvq_start(e.d, e.v, 2, 0), 0);
+	FVQ_ADD(&e.v[RXQ], { a, 16, 1 });
+	fvq_kick(e.d, RXQ);
+	CHECK_EQ(rx(&e, "again"), 0);
+	CHECK_EQ(e.rooms, 1);
+	fvq_mmio_read(e.d, VIRTIO_MMIO_CONFIG);
+	CHECK_EQ(e.rooms, 2);
+	CHECK_EQ(rx(&e, "again"), 5);
+	CHECK(fvq_get_used(&e.v[RXQ], &u) && u.len == 5);
+	CHECK(!(status(&e) & VIRTIO_STATUS_NEEDS_RESET));
+	teardown(&e);
 }
 
 /* ---- guest mistakes -------------------------------------------------- */
@@ -504,6 +588,7 @@ int main(void)
 	RUN(test_tx_discarded_without_fd);
 	RUN(test_rx_fills_posted_buffers);
 	RUN(test_rx_room_after_short_receive);
+	RUN(test_rx_waits_for_probe_end);
 	RUN(test_tx_writable_buffer_needs_reset);
 	RUN(test_rx_readable_buffer_needs_reset);
 	RUN(test_buffers_outside_memory_need_reset);
