@@ -246,6 +246,7 @@ int virtio_gpu_enable_virgl(struct virtio_gpu *g, char *err, size_t errlen)
 	v->d = virtio_gpu_dev(g);
 	v->fence_fd = -1;
 	v->pending_tail = &v->pending;
+	v->next_seq = 1;		/* 0 looks like "no fence" */
 	pthread_mutex_init(&v->init_lock, NULL);
 	pthread_cond_init(&v->init_cond, NULL);
 	v->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
