@@ -102,10 +102,17 @@ if [ -n "$minivmm_console" ]; then
         minivmm_console=
     fi
 fi
+# busybox poweroff, halt and reboot without -f signal PID 1 (USR2, USR1,
+# TERM): this script is PID 1, so it does what they ask.  The shell runs in
+# the background and we `wait`, which a trapped signal interrupts.
+trap 'off' USR2 USR1
+trap 'sync; reboot -f' TERM
 if [ -n "$minivmm_console" ]; then
     # Opening the tty as a new session leader makes it the controlling one.
-    setsid sh -c "exec sh -i <>/dev/$minivmm_console >&0 2>&0"
+    setsid sh -c "exec sh -i <>/dev/$minivmm_console >&0 2>&0" &
 else
-    setsid cttyhack sh -i
+    # The explicit redirection: a background job's stdin is /dev/null.
+    setsid cttyhack sh -i <>/dev/console >&0 2>&0 &
 fi
+wait $!
 off

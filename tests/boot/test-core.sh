@@ -48,7 +48,8 @@ run_cmd panic 'echo c > /proc/sysrq-trigger'
 check panic 4 "$MARKER" 'guest kernel panicked'
 
 # Input typed on stdin reaches the guest's shell; its output comes back.
-printf 'echo typed-$((6*7))\npoweroff -f\n' >"$LOGS/stdin-input"
+# Plain `poweroff` (no -f) asks init, which must act on it.
+printf 'echo typed-$((6*7))\npoweroff\n' >"$LOGS/stdin-input"
 BOOT_STDIN=$LOGS/stdin-input boot stdin-shell --cmdline 'console=ttyS0 panic=-1 quiet'
 check stdin-shell 0 "$MARKER" '^typed-42'
 

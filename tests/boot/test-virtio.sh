@@ -50,7 +50,7 @@ check blk-serial 0 '^bigdisk$'
 mkdir -p "$IMG/root/etc" "$IMG/root/mnt"
 echo "root-on-virtio-blk" >"$IMG/root/etc/minivmm-root"
 mke2fs -q -t ext4 -d "$IMG/root" "$IMG/root.ext4" 32M
-run_cmd blk-rootfs 'cat /etc/minivmm-root; mount | grep " / "' --disk "$IMG/root.ext4" --append 'minivmm_root=/dev/vda'
+run_cmd blk-rootfs "cat /etc/minivmm-root; mount | grep 'on / type'" --disk "$IMG/root.ext4" --append 'minivmm_root=/dev/vda'
 check blk-rootfs 0 '^root-on-virtio-blk' '/dev/vda on / type ext4'
 
 # hvc0: typed input reaches a shell on the virtio console, output returns.
