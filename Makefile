@@ -6,7 +6,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP \
 	   -fno-strict-aliasing
 # Debian libraries (README: "Dependencies and why").
-PKGS    := sdl2 libpng
+PKGS    := sdl2 libpng virglrenderer epoxy egl
 CFLAGS  += $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += -lpthread -luring $(shell pkg-config --libs $(PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -35,6 +35,9 @@ all: $(B)/minivmm
 
 $(B)/minivmm: $(LIB_OBJS) $(VMM_OBJS)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LDLIBS)
+
+# Flags live here: objects are rebuilt when it changes.
+$(LIB_OBJS) $(VMM_OBJS) $(ASAN_LIB_OBJS): Makefile
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,7 +75,7 @@ $(B)/glguest/.done: tools/mkglguest.sh
 run: $(B)/minivmm guest
 	tools/run-guest.sh $(B)/minivmm $(GUEST)
 
-test: $(B)/minivmm unit-tests guest
+test: $(B)/minivmm unit-tests guest glguest
 	tests/run-tests.sh
 
 bench: $(B)/minivmm guest

@@ -13,6 +13,7 @@
 
 #include "display_sdl.h"
 #include "virtio_gpu.h"
+#include "virtio_gpu_virgl.h"
 #include "virtio_input.h"
 
 /* The machine sits between the GPU and the back end to know the screen
@@ -131,11 +132,6 @@ int machine_add_display(struct machine *m, const struct vm_options *o)
 
 	if (o->gpu == GPU_NONE)
 		return 0;
-	if (o->gpu == GPU_VIRGL) {
-		fprintf(stderr, "minivmm: --gpu virgl is not available yet; "
-			"use --gpu 2d\n");
-		return -1;
-	}
 	m->display = open_display(m, o);
 	if (!m->display && o->display != DISPLAY_NONE)
 		return -1;
@@ -153,6 +149,13 @@ int machine_add_display(struct machine *m, const struct vm_options *o)
 				   o->height, err, sizeof(err));
 	if (!m->gpu) {
 		fprintf(stderr, "minivmm: virtio-gpu: %s\n", err);
+		return -1;
+	}
+	/* virgl: virglrenderer on its own GPU thread, EGL surfaceless (no
+	 * window system or render node needed). */
+	if (o->gpu == GPU_VIRGL &&
+	    virtio_gpu_enable_virgl(m->gpu, err, sizeof(err))) {
+		fprintf(stderr, "minivmm: --gpu virgl: %s\n", err);
 		return -1;
 	}
 	if (virtio_slot_attach(s, &m->loop, virtio_gpu_dev(m->gpu)) ||
