@@ -89,6 +89,7 @@ struct virgl_gpu {
 	uint32_t scanout_res;
 	struct virtio_gpu_rect scanout;
 	uint32_t mode_w, mode_h;	/* what the display was last told */
+	int display_gone;		/* tearing down: the display may be */
 	uint8_t *shadow;		/* the scanout rect, XRGB8888 */
 	size_t shadow_size;
 

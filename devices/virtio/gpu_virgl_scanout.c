@@ -42,9 +42,16 @@ uint32_t vg_get_edid(struct virgl_gpu *v, struct vg_cmd *cmd)
 	return VIRTIO_GPU_RESP_OK_EDID;
 }
 
+/* The display, unless the device is being destroyed (the display may
+ * be gone by then, as virtio_gpu_destroy() allows). */
+static struct display *display(struct virgl_gpu *v)
+{
+	return v->display_gone ? NULL : v->g->disp;
+}
+
 static void display_mode(struct virgl_gpu *v, uint32_t w, uint32_t h)
 {
-	struct display *disp = v->g->disp;
+	struct display *disp = display(v);
 
 	if (w == v->mode_w && h == v->mode_h)
 		return;
@@ -100,7 +107,7 @@ static void show(struct virgl_gpu *v, struct vg_resource *r,
 		 const struct virtio_gpu_rect *rc)
 {
 	const struct virtio_gpu_rect *s = &v->scanout;
-	struct display *disp = v->g->disp;
+	struct display *disp = display(v);
 	uint32_t x0 = rc->x > s->x ? rc->x : s->x;
 	uint32_t y0 = rc->y > s->y ? rc->y : s->y;
 	uint32_t x1 = rc->x + rc->width, y1 = rc->y + rc->height;
@@ -185,7 +192,7 @@ void vg_cursor_command(struct virgl_gpu *v,
 {
 	static const struct virtio_gpu_rect all = {
 		0, 0, VIRTIO_GPU_CURSOR_SIZE, VIRTIO_GPU_CURSOR_SIZE };
-	struct display *disp = v->g->disp;
+	struct display *disp = display(v);
 	const struct display_ops *ops = disp ? disp->ops : NULL;
 	uint32_t id = le32toh(c->resource_id);
 	uint32_t hot_x = le32toh(c->hot_x), hot_y = le32toh(c->hot_y);

@@ -419,6 +419,7 @@ void *vg_thread_main(void *arg)
 			break;
 		step(v);
 	}
+	v->display_gone = 1;
 	drop_all(v);
 	vg_renderer_fini(v);
 	return NULL;

@@ -77,11 +77,14 @@ struct rec {
 	int cursor_hidden;
 	uint8_t cursor[64 * 64 * 4];
 	int32_t cx, cy;
+	int gone;		/* destroyed: the device must not call */
 };
 
 static void rec_set_mode(struct display *d, uint32_t w, uint32_t h)
 {
 	struct rec *r = d->priv;
+
+	CHECK(!r->gone);
 
 	r->modes++;
 	r->mode_w = w;
@@ -94,6 +97,8 @@ static void rec_update(struct display *d, const uint8_t *src, uint32_t stride,
 		       struct display_rect rc)
 {
 	struct rec *r = d->priv;
+
+	CHECK(!r->gone);
 
 	r->updates++;
 	CHECK(rc.x + rc.w <= r->mode_w && rc.y + rc.h <= r->mode_h);
@@ -109,6 +114,8 @@ static void rec_cursor_define(struct display *d, const uint8_t *argb,
 {
 	struct rec *r = d->priv;
 
+	CHECK(!r->gone);
+
 	(void)hot_x;
 	(void)hot_y;
 	r->defines++;
@@ -120,6 +127,8 @@ static void rec_cursor_define(struct display *d, const uint8_t *argb,
 static void rec_cursor_move(struct display *d, int32_t x, int32_t y)
 {
 	struct rec *r = d->priv;
+
+	CHECK(!r->gone);
 
 	r->moves++;
 	r->cx = x;
@@ -1437,6 +1446,22 @@ TEST(test_reset_drops_everything)
 	teardown(&e);
 }
 
+/* virtio_gpu_destroy() may come after the display is gone (the 2D
+ * core allows that): tearing down shows nothing. */
+TEST(test_destroy_after_display)
+{
+	struct env e;
+
+	if (setup(&e))
+		return;
+	CHECK_EQ(start(&e), 0);
+	make_tex(&e, 0, 3, 16, 16, 0);
+	CHECK_EQ(set_scanout(&e, 0, 3, rect(0, 0, 16, 16)), OK);
+	CHECK_EQ(e.rec.mode_w, 16);
+	e.rec.gone = 1;
+	teardown(&e);
+}
+
 TEST(test_one_virgl_device)
 {
 	struct env e;
@@ -1598,6 +1623,7 @@ int main(int argc, char **argv)
 	RUN(test_fences_wait_and_keep_order);
 	RUN(test_fences_per_context_ring);
 	RUN(test_reset_drops_everything);
+	RUN(test_destroy_after_display);
 	RUN(test_one_virgl_device);
 	RUN(test_thread_hook);
 	RUN(test_no_egl_fails_cleanly);
