@@ -52,8 +52,9 @@ static void take_snap(struct vq_env *e)
 	memcpy(snap + MEM0, e->mem1, MEM1);
 }
 
-/* Every changed byte lies in [lo, hi) or, when c is given, inside one of
- * its writable buffers. */
+/* Every byte changed since the snapshot lies in [lo, hi) or, when c is
+ * given, inside one of its writable buffers.  The snapshot is brought up
+ * to date as it goes, so it is taken whole only once per input. */
 static void check_changes(struct vq_env *e, uint64_t lo, uint64_t hi,
 			  const struct virtq_chain *c)
 {
@@ -78,6 +79,7 @@ static void check_changes(struct vq_env *e, uint64_t lo, uint64_t hi,
 			ok = a >= b->gpa && a - b->gpa < b->len;
 		}
 		FZ_CHECK(ok);
+		snap[a] = *byte_at(e, a);
 		a++;
 	}
 }
@@ -112,7 +114,6 @@ static int do_pop(struct vq_env *e)
 	uint64_t ae = avail_event_gpa(&e->q);
 	int r;
 
-	take_snap(e);
 	r = virtq_pop(&e->q, &e->c);
 	/* Only avail_event, and only with EVENT_IDX. */
 	if (e->q.event_idx)
@@ -148,7 +149,6 @@ static void do_push(struct vq_env *e, uint16_t head, uint32_t written)
 	uint16_t before = e->q.used_idx;
 	int r;
 
-	take_snap(e);
 	r = virtq_push(&e->q, head, written);
 	check_changes(e, e->q.used_gpa, e->q.used_gpa + 4 + 8 * (uint64_t)e->q.size,
 		      NULL);
@@ -181,13 +181,11 @@ static void serve(struct vq_env *e, uint8_t a, uint8_t b)
 						      c->out_len - a : b) : 0));
 	k = c->in_len < PIECE ? c->in_len : PIECE;
 	memset(scratch, 0xa5, PIECE);
-	take_snap(e);
 	n = virtq_chain_write(&e->q, c, 0, scratch, k);
 	FZ_CHECK(n == (long)k);
 	n = virtq_chain_write(&e->q, c, c->in_len - k, scratch, PIECE);
 	FZ_CHECK(n == (long)k);
 	check_changes(e, 0, 0, c);
-	take_snap(e);
 	n = virtq_chain_write(&e->q, c, b, scratch, a);
 	FZ_CHECK(n >= 0 && (uint64_t)n <= a);
 	check_changes(e, 0, 0, c);
@@ -224,7 +222,6 @@ static void run_op(struct vq_env *e, const uint8_t *op)
 		virtq_should_notify(&e->q);
 		break;
 	case 5:
-		take_snap(e);
 		virtq_set_avail_event(&e->q);
 		check_changes(e, avail_event_gpa(&e->q),
 			      avail_event_gpa(&e->q) + (e->q.event_idx ? 2 : 0),
@@ -232,6 +229,7 @@ static void run_op(struct vq_env *e, const uint8_t *op)
 		break;
 	case 6:		/* the guest writes memory meanwhile */
 		*byte_at(e, (uint64_t)(a | b << 8) % MEMALL) = c;
+		snap[(a | b << 8) % MEMALL] = c;
 		break;
 	case 7:		/* the rings once more: still fine */
 		FZ_CHECK(virtq_check_rings(&e->q) == VIRTQ_OK);
@@ -275,6 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.p += img, f.n -= img;
 	fz_take(&f, e.mem1, MEM1);
 
+	take_snap(&e);
 	if (virtq_check_rings(&e.q) == VIRTQ_OK) {
 		e.q.ready = 1;
 		if (!nops) {
@@ -285,7 +284,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			run_op(&e, ops + 4 * i);
 	} else {
 		/* Not ready: every call refuses, touches nothing. */
-		take_snap(&e);
 		FZ_CHECK(virtq_pop(&e.q, &e.c) == VIRTQ_E_NOTREADY);
 		FZ_CHECK(virtq_push(&e.q, 0, 0) == VIRTQ_E_NOTREADY);
 		FZ_CHECK(!virtq_should_notify(&e.q));
