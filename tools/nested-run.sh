@@ -137,6 +137,11 @@ mount -t devtmpfs devtmpfs /root/dev
 mkdir -p /root/dev/pts /root/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /root/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /root/dev/shm
+# bash's process substitution needs /dev/fd (udev would make it).
+ln -sf /proc/self/fd /root/dev/fd
+ln -sf /proc/self/fd/0 /root/dev/stdin
+ln -sf /proc/self/fd/1 /root/dev/stdout
+ln -sf /proc/self/fd/2 /root/dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /root/tmp
 mount -t tmpfs -o mode=755 tmpfs /root/run
 mkdir -p "/root$nested_work"
