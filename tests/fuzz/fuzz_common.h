@@ -199,6 +199,8 @@ struct driver {
 	uint64_t dev_features;		/* device bits the input may accept */
 	struct dr_queue q[DR_MAX_Q];
 	int tainted;	/* the input wrote rings raw: no used-ring checks */
+	int wild;	/* buffers outside what was allocated: the device
+			 * may have written anywhere in region 0 */
 	int started;
 	unsigned used_seen;
 	/* Called after every register write the driver makes (a target's
@@ -272,6 +274,7 @@ static inline void dr_init(struct driver *dr, struct virtio_dev *d,
 	dr->qmax = d->ops->queue_max ? d->ops->queue_max : VIRTQ_MAX_SIZE;
 	dr->dev_features = dev_features;
 	dr->tainted = 0;
+	dr->wild = 0;
 	dr->started = 0;
 	dr->used_seen = 0;
 	dr->watch = NULL;
@@ -294,8 +297,11 @@ static inline void dr_start(struct driver *dr, struct fz *f)
 	/* Device bits: those the input picked out of what may be accepted. */
 	feat |= devf & dr->dev_features;
 	dr_w32(dr, VIRTIO_MMIO_STATUS, 0);
-	memset(dr->m.host, 0, DR_MEM0);
+	/* What was handed out so far (fresh memory is zero already: not
+	 * touching it saves the page faults). */
+	memset(dr->m.host, 0, dr->wild ? DR_MEM0 : dr->m.next - DR_BASE);
 	memset(dr->hi, 0, DR_MEM1);
+	dr->wild = 0;
 	dr->m.next = DR_BASE;
 	dr->tainted = 0;
 	dr->started = 0;
@@ -393,9 +399,16 @@ static inline int dr_chain(struct driver *dr, unsigned qi,
 	if (!dr->started || qi >= dr->nq || !q->v.size || n == 0 ||
 	    n > DR_MAX_BUFS || q->nfree < need)
 		return -1;
-	for (unsigned k = 0; k < n; k++)
+	for (unsigned k = 0; k < n; k++) {
 		if (b[k].write)
 			in_len += b[k].len;
+		/* Neither inside what was allocated nor in region 1. */
+		if (!(b[k].gpa >= DR_BASE && b[k].len <= dr->m.next - DR_BASE &&
+		      b[k].gpa - DR_BASE <= dr->m.next - DR_BASE - b[k].len) &&
+		    !(b[k].gpa >= DR_BASE + DR_MEM0 && b[k].len <= DR_MEM1 &&
+		      b[k].gpa - DR_BASE - DR_MEM0 <= DR_MEM1 - b[k].len))
+			dr->wild = 1;
+	}
 	if (indirect) {
 		uint64_t table = dr_alloc(dr, 16 * (uint64_t)n, 16);
 
