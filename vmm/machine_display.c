@@ -197,18 +197,19 @@ int machine_start_control(struct machine *m, const struct vm_options *o)
 	return 0;
 }
 
-/* After the vCPUs stopped.  The window goes first: its thread feeds the
- * input devices until it is joined. */
+/* After the vCPUs stopped.  The GPU goes first (virgl's thread draws into
+ * the display until it is joined), then the window (its thread feeds the
+ * input devices until it is joined), then the input devices. */
 void machine_stop_display(struct machine *m)
 {
 	control_stop(&m->control);
+	virtio_gpu_destroy(m->gpu);
+	m->gpu = NULL;
 	if (m->display) {
 		m->display->ops = m->display_real;
 		m->display->ops->destroy(m->display);
 	}
 	m->display = NULL;
-	virtio_gpu_destroy(m->gpu);
-	m->gpu = NULL;
 	if (m->keyboard)
 		virtio_input_destroy(m->keyboard);
 	if (m->tablet)
