@@ -30,7 +30,7 @@ ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/asan-tests/%)
 
 GUEST := $(B)/guest
 
-.PHONY: all run test unit-tests boot-tests deps guest glguest clean bench
+.PHONY: all run test unit-tests boot-tests deps guest glguest clean bench fuzz
 all: $(B)/minivmm
 
 $(B)/minivmm: $(LIB_OBJS) $(VMM_OBJS)
@@ -83,6 +83,10 @@ bench: $(B)/minivmm guest
 
 deps:
 	tools/install-deps.sh
+
+# libFuzzer targets (clang): each for FUZZ_SECONDS (default 60).
+fuzz:
+	tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/tests $(B)/asan-tests $(B)/minivmm

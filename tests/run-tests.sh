@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test and ends with one counted line "N passed, N failed, N skipped":
 #  1. unit tests (build/tests/*) and the same under ASan+UBSan (build/asan-tests/*)
-#  2. command-line error tests (tests/cli/), no KVM needed
+#  2. fuzz targets (tests/fuzz/): corpora replayed, then 10 s of fuzzing each
+#     command-line error tests (tests/cli/), no KVM needed
 #  3. boot tests (tests/boot/), on /dev/kvm when it is usable, otherwise all of
 #     them inside one nested VM (tools/nested-run.sh), skipped only when
 #     neither is possible.
@@ -51,6 +52,14 @@ echo "== unit tests under ASan+UBSan"
 for t in $(ls build/asan-tests/test_* | grep -v "\.d$"); do
     [ -x "$t" ] && collect run_unit "asan:" "$t"
 done
+
+echo "== fuzz targets: the committed corpora, then a short run of each"
+if command -v clang >/dev/null; then
+    collect tests/fuzz/regress.sh
+    collect tests/fuzz/run.sh "${MINIVMM_FUZZ_SECONDS:-10}"
+else
+    echo "SKIP fuzz: clang not installed (make deps)" | tee -a "$RESULTS"
+fi
 
 echo "== command-line tests"
 collect tests/cli/test-errors.sh
