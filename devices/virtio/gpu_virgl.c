@@ -138,11 +138,11 @@ int vg_renderer_init(struct virgl_gpu *v, char *err, size_t errlen)
 		log_capture = 0;
 		return -1;
 	}
-	log_capture = 0;
 	v->fence_fd = virgl_renderer_get_poll_fd();
 	for (int i = 0; i < VG_NR_CAPSETS; i++)
 		virgl_renderer_get_cap_set(ids[i], &v->capset_ver[i],
 					   &v->capset_size[i]);
+	log_capture = 0;	/* what it said starting up was not news */
 	/* The guest gets each capset whole in one response. */
 	for (int i = 0; i < VG_NR_CAPSETS; i++)
 		if (v->capset_size[i] > VIRTIO_GPU_RESP_MAX -
@@ -154,6 +154,14 @@ int vg_renderer_init(struct virgl_gpu *v, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+void vg_fill_caps(uint32_t id, uint32_t version, void *dst)
+{
+	/* virglrenderer reports its GLSL level here, every time. */
+	log_capture = 1;
+	virgl_renderer_fill_caps(id, version, dst);
+	log_capture = 0;
 }
 
 void vg_renderer_fini(struct virgl_gpu *v)

@@ -62,7 +62,7 @@ static uint32_t get_capset(struct virgl_gpu *v, struct vg_cmd *cmd)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	/* Sizes were checked against the response buffer at start-up. */
 	memset(v->resp + HDR_SIZE, 0, v->capset_size[i]);
-	virgl_renderer_fill_caps(id, ver, v->resp + HDR_SIZE);
+	vg_fill_caps(id, ver, v->resp + HDR_SIZE);
 	cmd->resp_len = v->capset_size[i];
 	return VIRTIO_GPU_RESP_OK_CAPSET;
 }

@@ -118,6 +118,8 @@ void vg_warn_once(struct virgl_gpu *v, unsigned bit, const char *what);
 /* gpu_virgl.c: virglrenderer in and out (GPU thread). */
 int vg_renderer_init(struct virgl_gpu *v, char *err, size_t errlen);
 void vg_renderer_fini(struct virgl_gpu *v);
+/* virgl_renderer_fill_caps, its chatter not logged. */
+void vg_fill_caps(uint32_t id, uint32_t version, void *dst);
 
 /* gpu_virgl.c: runs the thread hook, if any (GPU thread); 0 or -1. */
 int vg_run_thread_hook(char *err, size_t errlen);
