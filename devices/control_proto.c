@@ -174,6 +174,10 @@ static int add_key(struct control_request *r, const char *name, size_t len,
 	for (unsigned i = 0; i < r->nr_keys && shift; i++)
 		if (r->keys[i] == KEY_LEFTSHIFT)
 			shift = 0;	/* "shift+!": already held */
+	for (unsigned i = 0; i < r->nr_keys; i++)
+		if (r->keys[i] == code)	/* "c+c": pressed twice, released twice */
+			return fail(err, errlen, "key given twice in combination",
+				    buf);
 	if (r->nr_keys + (unsigned)shift + 1 > CONTROL_MAX_COMBO)
 		return fail(err, errlen, "too many keys in combination", NULL);
 	if (shift)

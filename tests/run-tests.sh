@@ -56,7 +56,10 @@ done
 echo "== fuzz targets: the committed corpora, then a short run of each"
 if command -v clang >/dev/null; then
     collect tests/fuzz/regress.sh
-    collect tests/fuzz/run.sh "${MINIVMM_FUZZ_SECONDS:-10}"
+    # Fixed seed and run count: the same inputs on every machine, so a
+    # failure here is a finding, not luck.  `make fuzz` explores further.
+    FUZZ_FLAGS="${MINIVMM_FUZZ_FLAGS:--seed=1 -runs=5000}" \
+        collect tests/fuzz/run.sh "${MINIVMM_FUZZ_SECONDS:-30}"
 else
     echo "SKIP fuzz: clang not installed (make deps)" | tee -a "$RESULTS"
 fi

@@ -10,12 +10,24 @@ MARKER='minivmm-guest: userspace up'
 # boot NAME [minivmm args...]: stdin from /dev/null unless BOOT_STDIN is set;
 # sets $status and $out (the console log file).
 boot() {
-    local name=$1; shift
+    local name=$1 try; shift
     out=$LOGS/$name.log
-    status=0
-    timeout -k 5 "$BOOT_TIMEOUT" "$MINIVMM" --kernel "$GUEST/vmlinuz" \
-        --initrd "$GUEST/initrd.img" "$@" <"${BOOT_STDIN:-/dev/null}" >"$out" 2>&1 || status=$?
-    tr -d '\r' <"$out" >"$out.txt" && mv "$out.txt" "$out"
+    for try in 1 2; do
+        status=0
+        timeout -k 5 "$BOOT_TIMEOUT" "$MINIVMM" --kernel "$GUEST/vmlinuz" \
+            --initrd "$GUEST/initrd.img" "$@" <"${BOOT_STDIN:-/dev/null}" >"$out" 2>&1 || status=$?
+        tr -d '\r' <"$out" >"$out.txt" && mv "$out.txt" "$out"
+        # Known flake of the nested (TCG-emulated SVM) environment: an SMP
+        # guest occasionally triple-faults early in boot (1 in ~10 runs of
+        # nproc-4).  Retry once, visibly; a second crash fails the test.
+        if [ "$status" -eq 5 ] && [ -n "${MINIVMM_NESTED:-}" ] && [ $try = 1 ] &&
+           ! grep -q "$MARKER" "$out"; then
+            cp "$out" "$out.crash1"
+            echo "note: boot:$name crashed before userspace (nested flake?); retrying once: $(grep -m1 'minivmm:' "$out")"
+            continue
+        fi
+        break
+    done
 }
 
 # run_cmd NAME CMD [minivmm args...]: boots with minivmm_run="CMD" added
