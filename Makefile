@@ -6,7 +6,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP \
 	   -fno-strict-aliasing
 # Debian libraries (README: "Dependencies and why").
-PKGS    := sdl2 libpng virglrenderer epoxy egl
+PKGS    := sdl2 libpng virglrenderer epoxy egl libseccomp
 CFLAGS  += $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += -lpthread -luring $(shell pkg-config --libs $(PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
