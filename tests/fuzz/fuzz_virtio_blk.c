@@ -1,7 +1,8 @@
 /* fuzz_virtio_blk: virtio-blk requests (devices/virtio/blk.c) from a
  * negotiated driver whose request chains come from the input, against
- * two 64 KiB temporary images (one writable, one read-only) created once,
- * with real io_uring I/O completed by polling virtio_poll_ready.
+ * three 64 KiB temporary images (writable, read-only, writable on tmpfs)
+ * created once, with real io_uring I/O completed by polling
+ * virtio_poll_ready.
  *
  * blk.c is compiled into this file so the harness can see what is in
  * flight and check every I/O before the kernel does it: the kernel's
@@ -9,10 +10,13 @@
  * must lie inside guest memory, each offset range inside the image,
  * and nothing may be written to a read-only disk.
  *
- * Input: [0] bit 0 picks the read-only disk; then the driver's start
- * (fuzz_common.h dr_start), then ops (op byte % 12): 0-2 a request
- * (type, sector, length, layout from the input), 3 one poll, 4 wait for
- * everything in flight, the rest the generic driver ops.  At the end
+ * Input: [0] % 3 picks the disk (writable, read-only, writable on tmpfs
+ * where fallocate cannot zero ranges); then the driver's start
+ * (fuzz_common.h dr_start), then ops (op byte % 13): 0-2 a request
+ * (type, sector, length, descriptor layout from the input), 3 one poll,
+ * 4 wait for everything in flight, 5 shrink the image behind the
+ * device's back (short reads and writes; restored after the run), the
+ * rest the generic driver ops.  At the end
  * everything in flight is completed and the device reset, so no I/O
  * outlives the guest memory it points into.
  */
@@ -103,24 +107,29 @@ static void check_rw(int fd, const struct iovec *iov, unsigned nr,
 
 #define IMAGE_SIZE (64u << 10)
 
-static struct virtio_blk *disk[2];
-static struct virtio_dev dev[2];
+/* 0: writable, in /tmp; 1: read-only; 2: writable on tmpfs, where
+ * fallocate cannot zero a range and WRITE_ZEROES falls back to writes. */
+#define NR_DISKS 3
+static struct virtio_blk *disk[NR_DISKS];
+static struct virtio_dev dev[NR_DISKS];
+static int resize_fd[NR_DISKS];	/* the same file, writable, to shrink it */
 
-static struct virtio_blk *open_image(int ro)
+static struct virtio_blk *open_image(int i)
 {
-	struct virtio_blk_opts o = { .ro = ro };
+	struct virtio_blk_opts o = { .ro = i == 1 };
+	const char *dir = i == 2 && !access("/dev/shm", W_OK) ? "/dev/shm" : "/tmp";
 	char err[512];
 	struct virtio_blk *b;
 	int fd;
 
-	snprintf(o.path, sizeof(o.path), "/tmp/minivmm-fuzz-blk-XXXXXX");
+	snprintf(o.path, sizeof(o.path), "%s/minivmm-fuzz-blk-XXXXXX", dir);
 	fd = mkstemp(o.path);
 	if (fd < 0 || ftruncate(fd, IMAGE_SIZE) < 0) {
 		perror("fuzz_virtio_blk: temporary image");
 		exit(1);
 	}
-	close(fd);
-	snprintf(o.serial, sizeof(o.serial), ro ? "fuzz-ro" : "fuzz-serial-0123456");
+	resize_fd[i] = fd;
+	snprintf(o.serial, sizeof(o.serial), o.ro ? "fuzz-ro" : "fuzz-serial-0123456");
 	b = virtio_blk_open(&o, err, sizeof(err));
 	unlink(o.path);		/* the open fd keeps it */
 	if (!b) {
@@ -133,7 +142,7 @@ static struct virtio_blk *open_image(int ro)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < NR_DISKS; i++) {
 		disk[i] = open_image(i);
 		/* dev.mem points at dr.m.gm, refilled every run. */
 		virtio_dev_init(&dev[i], &virtio_blk_ops, disk[i], &dr.m.gm, NULL);
@@ -199,10 +208,58 @@ static uint32_t pick_len(struct fz *f)
 	return (k % 17) * 512;	/* up to 8 KiB */
 }
 
+/* Linux's shape: the header alone, the data in 1-3 descriptors, the
+ * status byte alone (or, with layout bit 5, at the end of the last data
+ * descriptor); layout bit 4: through an indirect table. */
+static int linux_chain(const uint8_t *req, uint32_t n, uint32_t in,
+		       uint8_t layout)
+{
+	struct dr_buf b[DR_MAX_BUFS];
+	unsigned nb = 0, pieces = 1 + layout % 3;
+	uint32_t hdr = n < 16 ? n : 16, data_in = in ? in - 1 : 0;
+	uint64_t gpa;
+
+	if (hdr) {
+		gpa = dr_alloc(&dr, n, 8);
+		if (!gpa)
+			return -1;
+		memcpy(fvq_ptr(&dr.m, gpa, n), req, n);
+		b[nb++] = (struct dr_buf){ gpa, hdr, 0 };
+		for (unsigned k = 0; n > hdr && k < pieces; k++) {
+			uint32_t len = n - hdr, cut = len / pieces;
+			uint32_t piece = k + 1 < pieces ? cut : len - cut * k;
+
+			if (piece)
+				b[nb++] = (struct dr_buf){ gpa + hdr + (uint64_t)cut * k,
+							   piece, 0 };
+		}
+	}
+	if (in) {
+		gpa = dr_alloc(&dr, in, 8);
+		if (!gpa)
+			return -1;
+		for (unsigned k = 0; data_in && k < pieces; k++) {
+			uint32_t cut = data_in / pieces;
+			uint32_t piece = k + 1 < pieces ? cut : data_in - cut * k;
+
+			if (!piece)
+				continue;
+			if ((layout & 0x20) && k + 1 == pieces)
+				piece++;	/* the status byte rides along */
+			b[nb++] = (struct dr_buf){ gpa + (uint64_t)cut * k, piece, 1 };
+		}
+		if (!(layout & 0x20) || !data_in)
+			b[nb++] = (struct dr_buf){ gpa + data_in, 1, 1 };
+	}
+	return dr_chain(&dr, 0, b, nb, (layout >> 4) & 1);
+}
+
+/* One request.  sel: bits 0-2 the type (6: any 32-bit type from the
+ * input), bit 3 cut as dr_request() does instead of as Linux does. */
 static void request(struct fz *f)
 {
 	uint8_t sel = fz_u8(f), layout = fz_u8(f);
-	uint32_t type = sel < 0xf0 ? types[sel % 6] : fz_u32(f);
+	uint32_t type = (sel & 7) == 6 ? fz_u32(f) : types[(sel & 7) % 6];
 	uint64_t sector = pick_sector(f);
 	uint32_t len = 0, in = 1;	/* the status byte */
 	static uint8_t req[16 + 8192 + 64];
@@ -253,13 +310,16 @@ static void request(struct fz *f)
 	}
 	if ((layout & 0x80) && n > 1)	/* a short header */
 		n = fz_u8(f) % 16;
-	dr_request(&dr, 0, layout, req, n, in);
+	if (sel & 8)
+		dr_request(&dr, 0, layout, req, n, in);
+	else
+		linux_chain(req, n, in, layout);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
-	int which = fz_u8(&f) & 1;
+	int which = fz_u8(&f) % NR_DISKS;
 	struct virtio_dev *d = &dev[which];
 	struct virtio_blk *b = disk[which];
 	unsigned ops = 0;
@@ -271,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (f.n && ops++ < 256) {
 		uint8_t op = fz_u8(&f);
 
-		switch (op % 12) {
+		switch (op % 13) {
 		case 0:
 		case 1:
 		case 2:
@@ -283,6 +343,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			wait_all(d, b);
+			break;
+		case 5:	/* the image shrinks under the device: short I/O */
+			if (ftruncate(resize_fd[which], IMAGE_SIZE - fz_u16(&f) % IMAGE_SIZE))
+				abort();
 			break;
 		default:
 			dr_op(&dr, &f, fz_u8(&f));
@@ -296,6 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wait_all(d, b);
 	dr_w32(&dr, VIRTIO_MMIO_STATUS, 0);
 	FZ_CHECK(b->inflight == 0);
+	if (ftruncate(resize_fd[which], IMAGE_SIZE))
+		abort();
 	dr_mem_free(&dr);
 	cur = NULL;
 	return 0;

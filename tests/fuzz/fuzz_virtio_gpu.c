@@ -9,9 +9,11 @@
  * entries pointing into guest RAM), sometimes raw; the response room and
  * the descriptor layout come from the input too.
  *
- * Input: [0] the preferred mode, then the driver's start (fuzz_common.h
- * dr_start), then ops (op byte % 16): 0-8 a controlq command, 9-10 a
- * cursorq command, 11 a resize, the rest the generic driver ops.
+ * Input: [0] the preferred mode, [1] bit 0: a fake 3D back end answers
+ * context and capset commands (virtio_gpu_set_3d), then the driver's
+ * start (fuzz_common.h dr_start), then ops (op byte % 16): 0-8 a controlq
+ * command, 9-10 a cursorq command, 11 a resize, the rest the generic
+ * driver ops.
  *
  * Checks besides the sanitizers and the used ring: host memory counted
  * exactly (pixels + backing lists) and within VIRTIO_GPU_MAX_HOSTMEM,
@@ -102,6 +104,50 @@ static const struct display_ops cd_ops = {
 	.update = cd_update,
 	.cursor_define = cd_cursor_define,
 	.cursor_move = cd_cursor_move,
+};
+
+/* ---- a 3D back end that answers what the 2D core does not know ------ */
+
+static unsigned resets3d;
+
+static uint32_t fake3d_command(void *ctx, const struct virtio_gpu_cmd *cmd,
+			       void *payload, size_t cap, size_t *len)
+{
+	uint8_t body[64];
+	long n;
+
+	(void)ctx;
+	FZ_CHECK(cmd->len >= sizeof(struct virtio_gpu_ctrl_hdr));
+	FZ_CHECK(cap >= 1024 && cap <= VIRTIO_GPU_RESP_MAX);
+	/* Its own commands: contexts (0x02xx) and capsets. */
+	if ((cmd->type & 0xff00) != 0x0200 &&
+	    cmd->type != VIRTIO_GPU_CMD_GET_CAPSET_INFO &&
+	    cmd->type != VIRTIO_GPU_CMD_GET_CAPSET)
+		return 0;
+	n = virtio_gpu_cmd_read(cmd, sizeof(struct virtio_gpu_ctrl_hdr), body,
+				sizeof(body));
+	FZ_CHECK(n >= 0 && (uint64_t)n <= sizeof(body) &&
+		 (uint64_t)n == (cmd->len - 24 < sizeof(body) ? cmd->len - 24 :
+				 sizeof(body)));
+	/* A payload as long as the request's first byte says (x 16). */
+	*len = n ? (size_t)body[0] * 16 : 0;
+	if (*len > cap)
+		*len = cap;
+	memset(payload, 0x3d, *len);
+	return *len ? VIRTIO_GPU_RESP_OK_CAPSET : VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static void fake3d_reset(void *ctx)
+{
+	(void)ctx;
+	resets3d++;
+}
+
+static const struct virtio_gpu_3d_ops fake3d = {
+	.features = 1ULL << VIRTIO_GPU_F_VIRGL,
+	.num_capsets = 1,
+	.command = fake3d_command,
+	.reset = fake3d_reset,
 };
 
 /* ---- invariants of the device's state ------------------------------- */
@@ -235,6 +281,7 @@ static const uint32_t ctrl_types[] = {
 	VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
 	VIRTIO_GPU_CMD_GET_EDID, VIRTIO_GPU_CMD_GET_CAPSET_INFO,
 	VIRTIO_GPU_CMD_CTX_CREATE, VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
+	VIRTIO_GPU_CMD_GET_CAPSET, VIRTIO_GPU_CMD_CTX_CREATE + 5,
 };
 
 static void control(struct fz *f)
@@ -351,7 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct check_disp cd = { .d = { .ops = &cd_ops } };
 	struct fvq_irq irq = { 0 };
 	struct irq_line line = fvq_irq_line(&irq, 6);
-	uint8_t m = fz_u8(&f);
+	uint8_t m = fz_u8(&f), opts = fz_u8(&f);
 	char err[256];
 	unsigned ops = 0;
 
@@ -363,7 +410,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				64 + (m >> 4) * 48, err, sizeof(err));
 	if (!gpu)
 		abort();
-	dr_init(&dr, virtio_gpu_dev(gpu), 1ULL << VIRTIO_GPU_F_EDID);
+	if (opts & 1)
+		virtio_gpu_set_3d(gpu, &fake3d, NULL);
+	dr_init(&dr, virtio_gpu_dev(gpu), 1ULL << VIRTIO_GPU_F_EDID |
+		(opts & 1 ? fake3d.features : 0));
 	dr_start(&dr, &f);
 	while (f.n && ops++ < 256) {
 		uint8_t op = fz_u8(&f);

@@ -1,15 +1,18 @@
 /* fuzz_virtio_input_console: virtio-input (devices/virtio/input.c) and
  * virtio-console (devices/virtio/console.c) from a negotiated driver.
  *
- * Input byte 0 picks the device: a keyboard, a tablet or the console.
- * Then the driver's start (fuzz_common.h dr_start) and ops (op % 12):
+ * Input byte 0 picks the device: a keyboard, a tablet or the console
+ * (then byte 1 its output: /dev/null, a 4 KiB pipe drained only by an
+ * op, or a pipe without a reader).  Then the driver's start
+ * (fuzz_common.h dr_start) and ops (op % 12):
  *   input:   config select/subsel writes and reads of the whole config
  *            space; eventq buffers (mostly 8 writable bytes, sometimes
  *            anything); statusq events; host events through the sink
- *            (keys, pointer, SYN_REPORT groups, raw triples); kicks
+ *            (keys, pointer, SYN_REPORT groups, raw triples; floods that
+ *            overflow the backlog); kicks
  *   console: receiveq buffers; transmitq chains of input bytes (out_fd
  *            is /dev/null); host input through virtio_console_receive;
- *            terminal resizes; kicks
+ *            terminal resizes; kicks; draining the output pipe
  *   both:    the generic driver ops (restarts, raw ring writes, ...)
  *
  * Checks besides the sanitizers and the used ring: the config size byte
@@ -19,6 +22,7 @@
  * was given and exactly what the used receive buffers report.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 
 static struct driver dr;
 static int devnull = -1;
+static int out_pipe[2] = { -1, -1 };	/* a 4 KiB pipe for console output */
 static unsigned rx_rooms;
 static const uint8_t zeroes[64];	/* readable bytes where none belong */
 
@@ -38,6 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (devnull < 0)
 		abort();
+	signal(SIGPIPE, SIG_IGN);	/* as main() does */
 	return 0;
 }
 
@@ -183,6 +189,21 @@ static void run_input(struct fz *f, uint8_t op, struct virtio_input *in,
 	case 8:
 		dr_kick(&dr, fz_u8(f) % 3);
 		break;
+	case 9: {	/* a flood: groups every `every` events, or none */
+		uint16_t n = fz_u16(f) % 700;
+		uint8_t every = fz_u8(f) % 64, code = fz_u8(f);
+
+		before = evq->used_bytes;
+		for (unsigned i = 0; i < n; i++) {
+			if (every && i % every == every - 1)
+				input_send(sink, EV_SYN, SYN_REPORT, 0);
+			else
+				input_send(sink, EV_KEY, (uint16_t)(code + i / 2), !(i & 1));
+		}
+		dr_reap_all(&dr);
+		FZ_CHECK((evq->used_bytes - before) % 8 == 0);
+		break;
+	}
 	default:
 		dr_op(&dr, f, fz_u8(f));
 		break;
@@ -261,6 +282,14 @@ static void run_console(struct fz *f, uint8_t op, struct virtio_console *c)
 	case 8:
 		dr_kick(&dr, fz_u8(f) % 3);
 		break;
+	case 9:		/* the reader catches up */
+		if (out_pipe[0] >= 0) {
+			static uint8_t sink[4096];
+
+			while (read(out_pipe[0], sink, sizeof(sink)) > 0)
+				;
+		}
+		break;
 	default:
 		dr_op(&dr, f, fz_u8(f));
 		break;
@@ -288,7 +317,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink = virtio_input_sink(in);
 		dr_init(&dr, virtio_input_dev(in), 0);
 	} else {
-		con = virtio_console_create(&dr.m.gm, &line, devnull);
+		/* Output to /dev/null, to a 4 KiB pipe read only by op 9, or
+		 * to a pipe nobody will ever read (EPIPE). */
+		uint8_t mode = fz_u8(&f) % 3;
+		int out = devnull;
+
+		if (mode) {
+			if (pipe2(out_pipe, O_CLOEXEC) < 0)
+				abort();
+			fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+			fcntl(out_pipe[1], F_SETPIPE_SZ, 4096);
+			if (mode == 2) {
+				close(out_pipe[0]);
+				out_pipe[0] = -1;
+			}
+			out = out_pipe[1];
+		}
+		con = virtio_console_create(&dr.m.gm, &line, out);
 		if (!con)
 			abort();
 		con->rx_room = rx_room;
@@ -309,6 +354,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	virtio_input_destroy(in);
 	virtio_console_destroy(con);
+	for (int i = 0; i < 2; i++) {
+		if (out_pipe[i] >= 0)
+			close(out_pipe[i]);
+		out_pipe[i] = -1;
+	}
 	dr_mem_free(&dr);
 	return 0;
 }

@@ -158,8 +158,10 @@ def mmio():
 BLK_ALL = 0xffffffff
 
 
-def blk_req(sel, layout, sector, body=b"", ioprio=0):
-    return u8(0) + u8(sel) + u8(layout) + u8(sector) + u8(ioprio) + body
+def blk_req(sel, layout, sector, body=b"", ioprio=0, generic=False):
+    """A request: sel is the type index (0-5), cut as Linux does unless
+    generic (then as dr_request does)."""
+    return u8(0) + u8(sel | (8 if generic else 0)) + u8(layout) + u8(sector) + u8(ioprio) + body
 
 
 def blk():
@@ -168,16 +170,17 @@ def blk():
     write("virtio_blk", "write-read", u8(0) + start(0, BLK_ALL, [4]) +
           blk_req(OUT, 0, 2, u8(2) + u8(0x5a)) +       # 1 KiB of 0x5a at sector 2
           WAIT +
-          blk_req(IN, 5, 2, u8(2)) +                   # read it back, split up
+          blk_req(IN, 2, 2, u8(2)) +                   # read it back in 3 pieces
+          blk_req(IN, 0x21, 3, u8(1)) +                # status in the data descriptor
           WAIT)
     write("virtio_blk", "flush-getid", u8(0) + start(EVENT_IDX | INDIRECT, BLK_ALL, [3]) +
           blk_req(FLUSH, 0x10, 0, u8(0)) +
-          blk_req(GET_ID, 0x20, 0, u8(20)) +
+          blk_req(GET_ID, 0x30, 0, u8(20), generic=True) +
           u8(3) + WAIT)
-    write("virtio_blk", "discard-zeroes", u8(0) + start(0, BLK_ALL, [4]) +
+    write("virtio_blk", "discard-zeroes", u8(2) + start(0, BLK_ALL, [4]) +
           blk_req(DISCARD, 0, 0, u8(1) + u8(4) + u8(8) + u8(0)) +
           blk_req(WZ, 0, 0, u8(1) + u8(16) + u8(8) + u8(1)) +
-          blk_req(WZ, 0, 0, u8(1) + u8(32) + u8(8) + u8(0)) +
+          blk_req(WZ, 0, 0, u8(1) + u8(32) + u8(200) + u8(0)) +   # zeroes written
           WAIT)
     write("virtio_blk", "read-only", u8(1) + start(0, BLK_ALL, [4]) +
           blk_req(OUT, 0, 0, u8(1) + u8(1)) +
@@ -185,8 +188,12 @@ def blk():
           blk_req(IN, 0, 0xfe, u8(8)) +                # past the end
           WAIT)
     write("virtio_blk", "many", u8(0) + start(EVENT_IDX, BLK_ALL, [4]) +
-          b"".join(blk_req(OUT, i % 3, i, u8(1) + u8(i)) if i % 2 else
-                   blk_req(IN, i % 3, i, u8(1)) for i in range(6)) +
+          b"".join(blk_req(OUT, i % 3, i, u8(1) + u8(i), generic=i > 3) if i % 2 else
+                   blk_req(IN, i % 3, i, u8(1), generic=i > 3) for i in range(6)) +
+          WAIT)
+    write("virtio_blk", "shrunk", u8(0) + start(0, BLK_ALL, [4]) +
+          u8(5) + u16(1000) +                          # 1000 bytes shorter
+          blk_req(IN, 1, 0xf8, u8(16)) +               # the last 8 KiB: short, then EOF
           WAIT)
 
 
@@ -219,27 +226,32 @@ def gpu_res(res, fm, w, h):
 
 
 def gpu():
-    write("virtio_gpu", "scanout-cursor", u8(0x55) + start(0, 2, [4, 4]) +
+    write("virtio_gpu", "scanout-cursor", u8(0x55) + u8(0) + start(0, 2, [4, 4]) +
           ctrl(DISPLAY_INFO, fl=1) + ctrl(EDID, u8(0)) +
           gpu_res(1, 1, 64, 64) +
           ctrl(SCANOUT, rect(0, 0, 64, 64) + u8(0) + u8(1)) +
           ctrl(FLUSH_, rect(8, 8, 16, 16) + u8(1)) +
           cursor(True, 10, 20, 1, 1, 2) + cursor(False, 30, 40, 0) +
           ctrl(DETACH, u8(1)) + ctrl(UNREF, u8(1)))
-    write("virtio_gpu", "formats", u8(0x21) + start(EVENT_IDX | INDIRECT, 2, [5, 3]) +
+    write("virtio_gpu", "formats", u8(0x21) + u8(0) + start(EVENT_IDX | INDIRECT, 2, [5, 3]) +
           gpu_res(2, 4, 32, 16) + gpu_res(3, 7, 16, 16) +
           ctrl(TRANSFER, rect(4, 4, 8, 8) + u8(64) + u8(2), fl=1, layout=0x15) +
           ctrl(SCANOUT, rect(4, 0, 28, 16) + u8(0) + u8(2)) +
           ctrl(FLUSH_, rect(0, 0, 32, 16) + u8(2)) +
           ctrl(SCANOUT, rect(0, 0, 0, 0) + u8(0) + u8(0)) +
           ctrl(UNREF, u8(3)))
-    write("virtio_gpu", "errors", u8(0) + start(0, 2, [4, 4]) +
+    write("virtio_gpu", "errors", u8(0) + u8(0) + start(0, 2, [4, 4]) +
           ctrl(CREATE, u8(1) + u8(0) + u8(16) + u8(16)) +        # id 0
           ctrl(CREATE, u8(8) + u8(1) + u8(16) + u8(16)) +        # format 0
           ctrl(ATTACH, u8(0) + u8(5)) +                          # no resource
           ctrl(CAPSET_INFO, u8(4) + b"\0" * 4) + ctrl(CTX_CREATE, u8(0)) +
           ctrl(DISPLAY_INFO, rk=0xe1) +                          # room too small
           u8(11) + u16(800) + u16(600))                          # resize
+    write("virtio_gpu", "3d", u8(0x10) + u8(1) + start(0, 3, [4, 4]) +
+          ctrl(CAPSET_INFO, u8(4) + b"\x02\0\0\0") +             # 32 bytes back
+          ctrl(CTX_CREATE, u8(8) + b"\0" * 8) + ctrl(CTX_CREATE, u8(0)) +
+          ctrl(BLOB, u8(0)) +                                     # not the 3D one's
+          u8(12) + u8(RESTART) + start(0, 3, [4, 4]))             # reset
 
 
 # ---- fuzz_virtio_input_console ----------------------------------------------
@@ -258,16 +270,27 @@ def input_console():
           u8(5) + u8(5) + u8(2) + u16(1000) + u8(14) + u16(2000) + syn +
           press(0x10) + syn + release(0x10) +
           evbufs(8) + u8(5) + u8(0) + syn)
-    write("virtio_input_console", "console", u8(2) + start(0, 1, [3, 3]) +
+    write("virtio_input_console", "console", u8(2) + u8(0) + start(0, 1, [3, 3]) +
           u8(0) + u8(1) + u8(1) + u8(0) + u8(63) + u8(0x20) + u8(15) +   # 2 rx buffers
           u8(4) + u16(5) + b"hello" +
           u8(2) + u8(0) + u8(6) + b"world\n" + u8(0) +
           u8(6) + u16(100) + u16(30) +
           u8(7) + u8(0) + u8(0) + b"\0" * 8)
-    write("virtio_input_console", "console-big", u8(2) + start(EVENT_IDX | INDIRECT, 1, [7, 7]) +
+    write("virtio_input_console", "console-big", u8(2) + u8(1) + start(EVENT_IDX | INDIRECT, 1, [7, 7]) +
           u8(0) + u8(0x41) + u8(0) + u8(0x13) + u16(3000) +
           u8(4) + u16(40) + b"x" * 40 +
-          u8(2) + u8(0x80) + u16(300) + b"y" * 300 + u8(0x12))
+          u8(2) + u8(0x80) + u16(300) + b"y" * 300 + u8(0x12) +
+          u8(9) +                                                 # drain the pipe
+          u8(2) + u8(0x80) + u16(6000) + b"z" * 6000 + u8(0) +    # blocks: dropped
+          u8(9))
+    write("virtio_input_console", "console-epipe", u8(2) + u8(2) + start(0, 1, [3, 3]) +
+          u8(2) + u8(0) + u8(6) + b"gone!\n" + u8(0) +
+          u8(2) + u8(0) + u8(3) + b"ab\n" + u8(0x10))
+    write("virtio_input_console", "keyboard-flood", u8(0) + start(0, 0, [3, 3]) +
+          evbufs(4) +
+          u8(9) + u16(600) + u8(0) + u8(30) +                     # no SYN at all
+          u8(9) + u16(650) + u8(3) + u8(30) +                     # groups of three
+          evbufs(8))
 
 
 # ---- fuzz_bzimage ----------------------------------------------------------
