@@ -32,6 +32,7 @@ files_of() {
 	virtio_input_console) echo devices/virtio/input.c devices/virtio/console.c ;;
 	bzimage) echo boot/bzimage.c boot/x86_boot.c ;;
 	control_proto) echo devices/control_proto.c devices/keymap.c ;;
+	pio) echo devices/serial.c devices/platform.c vmm/bus.c ;;
 	esac
 }
 

@@ -349,8 +349,38 @@ def control_proto():
                                             w=16384, h=1, pending=0x5a, cap=255))
 
 
+# ---- fuzz_pio ----------------------------------------------------------------
+
+def com1(reg, value=None):
+    """Op 4: a byte access to COM1 + reg; a write when value is given."""
+    return u8(4) + u8(reg << 5) + u8(4 if value is not None else 0) + \
+        u8(value or 0) + b"\0" * 7
+
+
+def port(index, value=None, size=0):
+    """Op 0: an access of 1 << size bytes to ports[index] (fuzz_pio.c)."""
+    return u8(0) + u8(index) + u8(size | (4 if value is not None else 0)) + \
+        u64(value or 0)
+
+
+def pio():
+    THR, IER, IIR, LCR, MCR, LSR = 0, 1, 2, 3, 4, 5
+    linux = (com1(LCR, 0x80) + com1(THR, 1) + com1(IER, 0) + com1(LCR, 3) +
+             com1(IIR, 0xc7) + com1(MCR, 0x0b) + com1(IER, 0x0f))
+    write("pio", "uart", u8(0) + linux +
+          b"".join(com1(THR, c) for c in b"hi\n") + com1(IIR) + com1(LSR) +
+          u8(5) + u8(2) + b"ok" + com1(LSR) + com1(THR) + com1(THR) + com1(IIR) + u8(6))
+    write("pio", "loopback-pipe", u8(1) + linux + com1(MCR, 0x1b) +
+          b"".join(com1(THR, c) for c in b"loop") + com1(THR) +
+          com1(MCR, 0x0b) + b"".join(com1(THR, 0x41) for _ in range(70)) +
+          u8(5) + u8(100) + b"x" * 100 + u8(6))
+    write("pio", "platform", u8(0) + port(0) + port(0, 1, 2) + port(14) +
+          port(10) + port(10, 0x34) + port(11, 0x42) + port(14, 0xfe) + port(16) +
+          port(16, 1) + port(17, 1, 1))
+
+
 def main():
-    for gen in (virtqueue, mmio, blk, gpu, input_console, bzimage, control_proto):
+    for gen in (virtqueue, mmio, blk, gpu, input_console, bzimage, control_proto, pio):
         gen()
     return 0
 
