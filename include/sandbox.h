@@ -57,8 +57,9 @@ int sandbox_prepare(enum sandbox_mode mode, char *err, size_t errlen);
 void sandbox_set_exit_hook(void (*fn)(void));
 
 /* The calling thread filters itself as role.  fds may be NULL for the
- * GPU and display roles.  0 (also in SANDBOX_OFF), or -1 with a message
- * in err; after -1 the thread is unfiltered. */
+ * GPU and display roles.  0, or -1 with a message in err (the thread is
+ * then unfiltered).  In SANDBOX_OFF, and before sandbox_prepare() (unit
+ * tests running device threads), it does nothing and returns 0. */
 int sandbox_enter(enum sandbox_role role, const struct sandbox_fds *fds,
 		  char *err, size_t errlen);
 
