@@ -180,6 +180,11 @@ struct dr_head {
 	uint8_t ndesc;
 	uint8_t pending;	/* published, not yet returned */
 	uint64_t in_len;	/* writable bytes */
+	struct dr_buf in[DR_MAX_BUFS];	/* the writable buffers, in order */
+	uint8_t nin;
+	uint8_t shared;	/* a writable buffer other chains may share (region
+			 * 1, or an address from the input): what the device
+			 * wrote there may be overwritten before it is read */
 };
 
 struct dr_queue {
@@ -207,6 +212,11 @@ struct driver {
 	 * own checks of the transport); may be NULL. */
 	void (*watch)(struct driver *dr);
 	uint32_t prev_status;	/* for watch */
+	/* Called for every used element that passed the checks, before its
+	 * buffers are reused (a target's checks of what the device wrote,
+	 * with dr_gather); may be NULL. */
+	void (*on_used)(struct driver *dr, unsigned qi, uint32_t id,
+			uint32_t len);
 };
 
 static inline void dr_mem_init(struct driver *dr)
@@ -278,6 +288,7 @@ static inline void dr_init(struct driver *dr, struct virtio_dev *d,
 	dr->started = 0;
 	dr->used_seen = 0;
 	dr->watch = NULL;
+	dr->on_used = NULL;
 	dr->prev_status = d->status;
 }
 
@@ -372,11 +383,38 @@ static inline void dr_reap(struct driver *dr, unsigned qi)
 		h = &q->h[u.id];
 		FZ_CHECK(h->pending);
 		FZ_CHECK(u.len <= h->in_len);
+		if (dr->on_used)
+			dr->on_used(dr, qi, u.id, u.len);
 		h->pending--;
 		for (unsigned k = 0; k < h->ndesc; k++)
 			q->free[q->nfree++] = h->desc[k];
 		h->ndesc = 0;
 	}
+}
+
+/* Copies the first len bytes the device wrote into chain `head` on queue
+ * qi (its writable buffers in order); 0, or -1 when they cannot be
+ * trusted to be what the device wrote (buffers outside guest memory or
+ * shared with other chains) - the caller then cannot check them. */
+static inline int dr_gather(struct driver *dr, unsigned qi, uint32_t head,
+			    void *dst, uint64_t len)
+{
+	const struct dr_head *h = &dr->q[qi].h[head];
+	uint8_t *out = dst;
+
+	if (h->shared)
+		return -1;
+	for (unsigned k = 0; k < h->nin && len; k++) {
+		uint64_t n = h->in[k].len < len ? h->in[k].len : len;
+		const void *p = guest_mem_ptr(&dr->m.gm, h->in[k].gpa, n);
+
+		if (!p)
+			return -1;
+		memcpy(out, p, n);
+		out += n;
+		len -= n;
+	}
+	return len ? -1 : 0;
 }
 
 static inline void dr_reap_all(struct driver *dr)
@@ -395,18 +433,23 @@ static inline int dr_chain(struct driver *dr, unsigned qi,
 	unsigned need = indirect ? 1 : n;
 	uint64_t in_len = 0;
 	uint16_t head;
+	int shared = 0;
 
 	if (!dr->started || qi >= dr->nq || !q->v.size || n == 0 ||
 	    n > DR_MAX_BUFS || q->nfree < need)
 		return -1;
 	for (unsigned k = 0; k < n; k++) {
-		if (b[k].write)
+		int mine = b[k].gpa >= DR_BASE && b[k].len <= dr->m.next - DR_BASE &&
+			   b[k].gpa - DR_BASE <= dr->m.next - DR_BASE - b[k].len;
+		int hi = b[k].gpa >= DR_BASE + DR_MEM0 && b[k].len <= DR_MEM1 &&
+			 b[k].gpa - DR_BASE - DR_MEM0 <= DR_MEM1 - b[k].len;
+
+		if (b[k].write) {
 			in_len += b[k].len;
+			shared |= !mine;
+		}
 		/* Neither inside what was allocated nor in region 1. */
-		if (!(b[k].gpa >= DR_BASE && b[k].len <= dr->m.next - DR_BASE &&
-		      b[k].gpa - DR_BASE <= dr->m.next - DR_BASE - b[k].len) &&
-		    !(b[k].gpa >= DR_BASE + DR_MEM0 && b[k].len <= DR_MEM1 &&
-		      b[k].gpa - DR_BASE - DR_MEM0 <= DR_MEM1 - b[k].len))
+		if (!mine && !hi)
 			dr->wild = 1;
 	}
 	if (indirect) {
@@ -441,6 +484,11 @@ static inline int dr_chain(struct driver *dr, unsigned qi,
 	}
 	h->pending = 1;
 	h->in_len = in_len;
+	h->nin = 0;
+	h->shared = (uint8_t)shared;
+	for (unsigned k = 0; k < n; k++)
+		if (b[k].write)
+			h->in[h->nin++] = b[k];
 	if (fz_trace())
 		fprintf(stderr, "fuzz: queue %u: avail head %u, %u buffers%s, "
 			"%llu writable bytes\n", qi, head, n,

@@ -18,8 +18,11 @@
  * Checks besides the sanitizers and the used ring: the config size byte
  * is at most 128 and nothing past it is non-zero; the host-side backlog
  * stays within VIRTIO_INPUT_QUEUE_EVENTS; every used eventq buffer holds
- * exactly one 8-byte event; virtio_console_receive takes no more than it
- * was given and exactly what the used receive buffers report.
+ * exactly one 8-byte event, and the events the guest gets follow the
+ * rules of virtio_input.h (in order, whole SYN_REPORT groups, a started
+ * group never cut short but by a reset: see check_event); and
+ * virtio_console_receive takes no more than it was given, and the used
+ * receive buffers hold exactly those bytes, in order.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -95,6 +98,78 @@ static void config_rw(struct fz *f, int input)
 
 /* ---- virtio-input ---------------------------------------------------------- */
 
+/* Every host event carries its sequence number as its value (the device
+ * only copies values), so each event the guest gets names the one sent;
+ * the order and group rules of virtio_input.h are then checked exactly:
+ * events arrive in order, only from groups closed by a SYN_REPORT, and a
+ * group is either skipped whole (backlog overflow) or, once started,
+ * continued - until a device reset, which may drop what is queued. */
+#define MAX_SENT 16384
+
+static struct {
+	uint16_t type, code;
+} sent[MAX_SENT];
+static unsigned nsent, closed_upto;	/* events sent; [0, closed_upto) closed */
+static long last_got;			/* sequence number of the last event seen */
+static int mid_group;			/* the last event seen was not a SYN */
+static int lost;			/* an event went where we cannot read it */
+
+static int sent_syn(unsigned k)
+{
+	return sent[k].type == EV_SYN && sent[k].code == SYN_REPORT;
+}
+
+static void send(struct input_sink *s, uint16_t type, uint16_t code)
+{
+	if (nsent == MAX_SENT)
+		return;
+	sent[nsent].type = type;
+	sent[nsent].code = code;
+	if (sent_syn(nsent))
+		closed_upto = nsent + 1;
+	nsent++;
+	input_send(s, type, code, (int32_t)(nsent - 1));
+}
+
+static void check_event(struct driver *d, unsigned qi, uint32_t id, uint32_t len)
+{
+	uint8_t b[8];
+	uint16_t type, code;
+	uint32_t k;
+
+	if (qi != VIRTIO_INPUT_EVENTQ)
+		return;
+	FZ_CHECK(len == 8);
+	if (lost || dr_gather(d, qi, id, b, 8) < 0) {
+		lost = 1;
+		return;
+	}
+	memcpy(&type, b, 2);
+	memcpy(&code, b + 2, 2);
+	memcpy(&k, b + 4, 4);
+	type = le16toh(type);
+	code = le16toh(code);
+	k = le32toh(k);
+	FZ_CHECK(k < nsent && sent[k].type == type && sent[k].code == code);
+	FZ_CHECK(k < closed_upto);		/* only closed groups */
+	FZ_CHECK((long)k > last_got);		/* in order, each once */
+	if (mid_group)				/* a started group goes on */
+		FZ_CHECK(k == last_got + 1);
+	else					/* or a whole group starts */
+		FZ_CHECK(k == 0 || sent_syn(k - 1));
+	last_got = k;
+	mid_group = !sent_syn(k);
+}
+
+/* A reset may drop the rest of a group the guest saw the start of. */
+static void watch_reset(struct driver *d)
+{
+	if (d->d->status == 0) {
+		mid_group = 0;
+		lost = 0;
+	}
+}
+
 static void host_events(struct fz *f, struct input_sink *s)
 {
 	unsigned n = 1 + fz_u8(f) % 16;
@@ -105,20 +180,21 @@ static void host_events(struct fz *f, struct input_sink *s)
 		switch (k % 6) {
 		case 0:
 		case 1:
-			input_send(s, EV_KEY, fz_u8(f), (k >> 3) & 1);
+			send(s, EV_KEY, fz_u8(f));
 			break;
 		case 2:
-			input_send(s, EV_ABS, (k >> 3) & 1 ? ABS_Y : ABS_X,
-				   (int32_t)fz_u16(f));
+			send(s, EV_ABS, (k >> 3) & 1 ? ABS_Y : ABS_X);
+			fz_u16(f);	/* the value: a sequence number instead */
 			break;
 		case 3:
 		case 4:
-			input_send(s, EV_SYN, SYN_REPORT, 0);
+			send(s, EV_SYN, SYN_REPORT);
 			break;
 		default: {
 			uint16_t type = fz_u16(f), code = fz_u16(f);
 
-			input_send(s, type, code, (int32_t)fz_u32(f));
+			fz_u32(f);	/* the value: a sequence number instead */
+			send(s, type, code);
 			break;
 		}
 		}
@@ -196,9 +272,9 @@ static void run_input(struct fz *f, uint8_t op, struct virtio_input *in,
 		before = evq->used_bytes;
 		for (unsigned i = 0; i < n; i++) {
 			if (every && i % every == every - 1)
-				input_send(sink, EV_SYN, SYN_REPORT, 0);
+				send(sink, EV_SYN, SYN_REPORT);
 			else
-				input_send(sink, EV_KEY, (uint16_t)(code + i / 2), !(i & 1));
+				send(sink, EV_KEY, (uint16_t)(code + i / 2));
 		}
 		dr_reap_all(&dr);
 		FZ_CHECK((evq->used_bytes - before) % 8 == 0);
@@ -217,6 +293,30 @@ static void rx_room(void *ctx)
 {
 	(void)ctx;
 	rx_rooms++;
+}
+
+/* Host input taken by the last virtio_console_receive, which the used
+ * receive buffers must hold, in order. */
+static const uint8_t *rx_expect;
+static size_t rx_expect_len, rx_pos;
+
+static void check_rx(struct driver *d, unsigned qi, uint32_t id, uint32_t len)
+{
+	static uint8_t got[8192];
+
+	if (qi != VIRTIO_CONSOLE_RXQ)
+		return;
+	FZ_CHECK(rx_expect && len <= rx_expect_len - rx_pos && len <= sizeof(got));
+	if (dr_gather(d, qi, id, got, len) == 0) {
+		if (fz_trace()) {
+			fprintf(stderr, "fuzz: rx id %u: %u bytes:", id, len);
+			for (uint32_t i = 0; i < len; i++)
+				fprintf(stderr, " %02x/%02x", got[i], rx_expect[rx_pos + i]);
+			fprintf(stderr, " (got/expected)\n");
+		}
+		FZ_CHECK(!memcmp(got, rx_expect + rx_pos, len));
+	}
+	rx_pos += len;
 }
 
 static void run_console(struct fz *f, uint8_t op, struct virtio_console *c)
@@ -258,16 +358,25 @@ static void run_console(struct fz *f, uint8_t op, struct virtio_console *c)
 	case 5: {	/* host input */
 		static uint8_t in[4096];
 		uint32_t len = fz_u16(f) % sizeof(in);
-		uint64_t before = rxq->used_bytes;
+		uint64_t before;
 		int tainted = dr.tainted;
 		size_t taken;
 
 		fz_take(f, in, len);
+		/* Whatever is still to be reaped from before is not ours. */
+		rx_expect = NULL;
+		dr_reap_all(&dr);
+		before = rxq->used_bytes;
 		taken = virtio_console_receive(c, in, len);
 		FZ_CHECK(taken <= len);
+		rx_expect = in;
+		rx_expect_len = taken;
+		rx_pos = 0;
 		dr_reap_all(&dr);
+		rx_expect = NULL;
 		if (!tainted && !dr.tainted)
-			FZ_CHECK(rxq->used_bytes - before == taken);
+			FZ_CHECK(rxq->used_bytes - before == taken &&
+				 rx_pos == taken);
 		break;
 	}
 	case 6: {
@@ -316,6 +425,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		sink = virtio_input_sink(in);
 		dr_init(&dr, virtio_input_dev(in), 0);
+		dr.on_used = check_event;
+		dr.watch = watch_reset;
+		nsent = closed_upto = 0;
+		last_got = -1;
+		mid_group = lost = 0;
 	} else {
 		/* Output to /dev/null, to a 4 KiB pipe read only by op 9, or
 		 * to a pipe nobody will ever read (EPIPE). */
@@ -339,6 +453,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		con->rx_room = rx_room;
 		con->tx_timeout_ms = 10;
 		dr_init(&dr, virtio_console_dev(con), 1ULL << VIRTIO_CONSOLE_F_SIZE);
+		dr.on_used = check_rx;
+		rx_expect = NULL;
 	}
 	dr_start(&dr, &f);
 	if (con)	/* as Linux's probe: the size, once DRIVER_OK is set */
