@@ -15,7 +15,8 @@
  * command, 9-10 a cursorq command, 11 a resize, the rest the generic
  * driver ops.
  *
- * Checks besides the sanitizers and the used ring: host memory counted
+ * Checks besides the sanitizers and the used ring: a transfer answered OK
+ * put the backing's pixels where they belong (sampled); host memory counted
  * exactly (pixels + backing lists) and within VIRTIO_GPU_MAX_HOSTMEM,
  * at most VIRTIO_GPU_MAX_RESOURCES, every backing entry inside guest RAM,
  * the scanout showing an existing resource within its bounds, display
@@ -193,6 +194,87 @@ static void check_gpu(struct virtio_gpu *g)
 	}
 }
 
+/* ---- what TRANSFER_TO_HOST_2D copied ------------------------------------- */
+
+/* The transfer in flight: its request, and its head once published. */
+static struct {
+	int head;			/* -1: none */
+	struct virtio_gpu_transfer_to_host_2d t;
+} xfer = { .head = -1 };
+
+/* Byte b of backing offset off, the slow and obvious way. */
+static uint8_t backing_byte(const struct gpu_resource *r, uint64_t off)
+{
+	for (uint32_t i = 0; i < r->nr_backing; i++) {
+		if (off < r->backing[i].iov_len)
+			return ((const uint8_t *)r->backing[i].iov_base)[off];
+		off -= r->backing[i].iov_len;
+	}
+	FZ_CHECK(0);	/* the device checked the range */
+	return 0;
+}
+
+/* A transfer answered OK: each pixel of the rect is the backing's pixel at
+ * offset + row * stride + column * 4 (what Linux and QEMU agree on), in
+ * B,G,R,A order whatever the resource format's byte order. */
+static void check_transfer(void)
+{
+	static const uint8_t order[][4] = {
+		{ 0, 1, 2, 3 }, { 3, 2, 1, 0 }, { 2, 1, 0, 3 }, { 1, 2, 3, 0 },
+	};
+	const struct gpu_resource *r = gpu_resource_find(gpu, le32toh(xfer.t.resource_id));
+	uint32_t x = le32toh(xfer.t.r.x), y = le32toh(xfer.t.r.y);
+	uint32_t w = le32toh(xfer.t.r.width), h = le32toh(xfer.t.r.height);
+	uint64_t off = le64toh(xfer.t.offset), stride;
+	const uint8_t *o;
+
+	FZ_CHECK(r && r->backing);
+	switch (r->format) {
+	case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
+	case VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM:
+		o = order[0];
+		break;
+	case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM:
+	case VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM:
+		o = order[1];
+		break;
+	case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM:
+	case VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM:
+		o = order[2];
+		break;
+	default:
+		o = order[3];
+		break;
+	}
+	if (fz_trace())
+		fprintf(stderr, "fuzz: transfer to resource %u checked\n", r->id);
+	stride = (uint64_t)r->width * 4;
+	/* Sampled: every row and column would make big transfers slow. */
+	for (uint32_t j = 0; j < h; j += 1 + h / 16) {
+		for (uint32_t i = 0; i < w; i += 1 + w / 16) {
+			const uint8_t *px = r->pix + (uint64_t)(y + j) * stride +
+					    (uint64_t)(x + i) * 4;
+			uint64_t src = off + (uint64_t)j * stride + (uint64_t)i * 4;
+
+			for (int c = 0; c < 4; c++)
+				FZ_CHECK(px[c] == backing_byte(r, src + o[c]));
+		}
+	}
+}
+
+static void on_used(struct driver *d, unsigned qi, uint32_t id, uint32_t len)
+{
+	uint32_t type;
+
+	if (qi != VIRTIO_GPU_CONTROLQ || (int)id != xfer.head)
+		return;
+	xfer.head = -1;
+	if (len < 24 || dr_gather(d, qi, id, &type, 4) < 0)
+		return;
+	if (le32toh(type) == VIRTIO_GPU_RESP_OK_NODATA)
+		check_transfer();
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static uint32_t res_id(struct fz *f)
@@ -256,8 +338,12 @@ static uint8_t *entries(uint8_t *p, struct fz *f, unsigned n)
 		case 0:
 		case 1:
 			gpa = dr_alloc(&dr, len ? len : 1, 8);
-			if (gpa && len)
-				memset(fvq_ptr(&dr.m, gpa, len), k, len);
+			if (gpa && len) {	/* pixels: no two neighbours alike */
+				uint8_t *px = fvq_ptr(&dr.m, gpa, len);
+
+				for (uint32_t j = 0; j < len; j++)
+					px[j] = (uint8_t)(j * 7 + k);
+			}
 			break;
 		case 2:
 			gpa = DR_BASE + DR_MEM0 + fz_u16(f) % DR_MEM1;
@@ -293,6 +379,7 @@ static void control(struct fz *f)
 			fz_u32(f);
 	uint8_t *p = req;
 	uint32_t resp;
+	int head;
 
 	/* Header: type, flags (FENCE, INFO_RING_IDX, others), fence, ctx. */
 	p = put32(p, type);
@@ -362,8 +449,16 @@ static void control(struct fz *f)
 		p = req + fz_u8(f) % (size_t)(p - req + 1);
 	resp = rk < 0xe0 ? (uint32_t)sizeof(struct virtio_gpu_resp_edid) + (rk & 7) :
 	       (uint32_t)(rk - 0xe0) * 40;
-	dr_request(&dr, VIRTIO_GPU_CONTROLQ, layout, req, (uint32_t)(p - req), resp);
+	head = dr_request(&dr, VIRTIO_GPU_CONTROLQ, layout, req, (uint32_t)(p - req),
+			  resp);
+	/* A whole transfer, answered last in its batch: check its pixels. */
+	if (head >= 0 && type == VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D &&
+	    p - req == sizeof(xfer.t)) {
+		memcpy(&xfer.t, req, sizeof(xfer.t));
+		xfer.head = head;
+	}
 	dr_kick(&dr, VIRTIO_GPU_CONTROLQ);
+	xfer.head = -1;
 }
 
 static void cursor(struct fz *f)
@@ -414,6 +509,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		virtio_gpu_set_3d(gpu, &fake3d, NULL);
 	dr_init(&dr, virtio_gpu_dev(gpu), 1ULL << VIRTIO_GPU_F_EDID |
 		(opts & 1 ? fake3d.features : 0));
+	dr.on_used = on_used;
+	xfer.head = -1;
 	dr_start(&dr, &f);
 	while (f.n && ops++ < 256) {
 		uint8_t op = fz_u8(&f);
