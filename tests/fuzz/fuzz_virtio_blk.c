@@ -8,7 +8,9 @@
  * flight and check every I/O before the kernel does it: the kernel's
  * reads and writes into guest RAM are invisible to ASan, so each iovec
  * must lie inside guest memory, each offset range inside the image,
- * and nothing may be written to a read-only disk.
+ * and nothing may be written to a read-only disk.  A read that completes
+ * OK while nothing could change the image must return the image's bytes
+ * (check_read).
  *
  * Input: [0] % 3 picks the disk (writable, read-only, writable on tmpfs
  * where fallocate cannot zero ranges); then the driver's start
@@ -181,6 +183,82 @@ static void wait_all(struct virtio_dev *d, struct virtio_blk *b)
 	}
 }
 
+/* ---- what reads return ----------------------------------------------------- */
+
+/* A read that completes OK must have put the image's bytes into the
+ * guest's buffers, in order.  Checked when nothing could have changed the
+ * image meanwhile: no write, discard or write-zeroes (nor a chain the
+ * harness cannot classify) in flight from the read's start to its
+ * completion, no shrinking, no reset. */
+static int cur_disk;
+static unsigned epoch;		/* bumped by anything that may change the image */
+static unsigned writes_inflight;
+static int unknown;		/* chains of unknown kind may be in flight */
+static struct {
+	enum { REC_NONE, REC_READ, REC_WRITE } kind;
+	unsigned epoch;
+	uint64_t off, len;
+} rec[VIRTQ_MAX_SIZE];
+
+static void track(int head, uint32_t type, uint64_t sector, uint64_t len)
+{
+	if (head < 0)
+		return;
+	rec[head].kind = REC_NONE;
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		if (writes_inflight || unknown)
+			return;
+		rec[head].kind = REC_READ;
+		rec[head].epoch = epoch;
+		rec[head].off = sector * 512;
+		rec[head].len = len;
+		return;
+	case VIRTIO_BLK_T_OUT:
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		rec[head].kind = REC_WRITE;
+		writes_inflight++;
+		epoch++;
+		return;
+	}
+}
+
+static void check_read(struct driver *d, unsigned qi, uint32_t id, uint32_t len)
+{
+	static uint8_t got[8192 + 1], disk_bytes[8192];
+	uint64_t n = rec[id].len;
+
+	if (rec[id].kind == REC_WRITE) {
+		writes_inflight--;
+		epoch++;
+	}
+	if (rec[id].kind != REC_READ || rec[id].epoch != epoch || writes_inflight ||
+	    unknown || n > 8192 || len != n + 1) {
+		rec[id].kind = REC_NONE;
+		return;
+	}
+	rec[id].kind = REC_NONE;
+	if (dr_gather(d, qi, id, got, n + 1) < 0 || got[n] != VIRTIO_BLK_S_OK)
+		return;
+	FZ_CHECK(pread(resize_fd[cur_disk], disk_bytes, n, (off_t)rec[id].off) == (ssize_t)n);
+	FZ_CHECK(!memcmp(got, disk_bytes, n));
+	if (fz_trace())
+		fprintf(stderr, "fuzz: read of %llu bytes at %llu checked\n",
+			(unsigned long long)n, (unsigned long long)rec[id].off);
+}
+
+/* Resets drain everything in flight; what completed may have written. */
+static void watch_reset(struct driver *d)
+{
+	if (d->d->status == 0) {
+		writes_inflight = 0;
+		unknown = 0;
+		epoch++;
+		memset(rec, 0, sizeof(rec));
+	}
+}
+
 /* ---- requests ------------------------------------------------------------- */
 
 static const uint32_t types[] = {
@@ -255,7 +333,8 @@ static int linux_chain(const uint8_t *req, uint32_t n, uint32_t in,
 }
 
 /* One request.  sel: bits 0-2 the type (6: any 32-bit type from the
- * input), bit 3 cut as dr_request() does instead of as Linux does. */
+ * input), bit 3 cut as dr_request() does instead of as Linux does, bit 4
+ * no kick (requests pile up until one comes). */
 static void request(struct fz *f)
 {
 	uint8_t sel = fz_u8(f), layout = fz_u8(f);
@@ -264,6 +343,7 @@ static void request(struct fz *f)
 	uint32_t len = 0, in = 1;	/* the status byte */
 	static uint8_t req[16 + 8192 + 64];
 	uint32_t n = 16;
+	int head;
 
 	memset(req, 0, 16);
 	memcpy(req, &(uint32_t){ htole32(type) }, 4);
@@ -311,9 +391,16 @@ static void request(struct fz *f)
 	if ((layout & 0x80) && n > 1)	/* a short header */
 		n = fz_u8(f) % 16;
 	if (sel & 8)
-		dr_request(&dr, 0, layout, req, n, in);
+		head = dr_request(&dr, 0, layout, req, n, in);
 	else
-		linux_chain(req, n, in, layout);
+		head = linux_chain(req, n, in, layout);
+	/* Only whole, well-formed requests are worth modelling. */
+	if (head >= 0 && n >= 16 && !(layout & 0x40))
+		track(head, type, sector, in - 1);
+	else if (head >= 0)
+		unknown = 1;
+	if (!(sel & 0x10))
+		dr_kick(&dr, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -327,6 +414,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cur = b;
 	dr_mem_init(&dr);
 	dr_init(&dr, d, blk_features(d));
+	cur_disk = which;
+	dr.on_used = check_read;
+	dr.watch = watch_reset;
 	dr_start(&dr, &f);
 	while (f.n && ops++ < 256) {
 		uint8_t op = fz_u8(&f);
@@ -347,8 +437,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5:	/* the image shrinks under the device: short I/O */
 			if (ftruncate(resize_fd[which], IMAGE_SIZE - fz_u16(&f) % IMAGE_SIZE))
 				abort();
+			epoch++;
 			break;
 		default:
+			/* Chains the model does not know may write. */
+			unknown = 1;
 			dr_op(&dr, &f, fz_u8(&f));
 			break;
 		}

@@ -158,10 +158,11 @@ def mmio():
 BLK_ALL = 0xffffffff
 
 
-def blk_req(sel, layout, sector, body=b"", ioprio=0, generic=False):
+def blk_req(sel, layout, sector, body=b"", ioprio=0, generic=False, kick=True):
     """A request: sel is the type index (0-5), cut as Linux does unless
-    generic (then as dr_request does)."""
-    return u8(0) + u8(sel | (8 if generic else 0)) + u8(layout) + u8(sector) + u8(ioprio) + body
+    generic (then as dr_request does), kicked unless kick is False."""
+    return u8(0) + u8(sel | (8 if generic else 0) | (0 if kick else 0x10)) + u8(layout) + \
+        u8(sector) + u8(ioprio) + body
 
 
 def blk():
@@ -188,8 +189,8 @@ def blk():
           blk_req(IN, 0, 0xfe, u8(8)) +                # past the end
           WAIT)
     write("virtio_blk", "many", u8(0) + start(EVENT_IDX, BLK_ALL, [4]) +
-          b"".join(blk_req(OUT, i % 3, i, u8(1) + u8(i), generic=i > 3) if i % 2 else
-                   blk_req(IN, i % 3, i, u8(1), generic=i > 3) for i in range(6)) +
+          b"".join(blk_req(OUT, i % 3, i, u8(1) + u8(i), generic=i > 3, kick=False) if i % 2 else
+                   blk_req(IN, i % 3, i, u8(1), generic=i > 3, kick=i == 4) for i in range(6)) +
           WAIT)
     write("virtio_blk", "shrunk", u8(0) + start(0, BLK_ALL, [4]) +
           u8(5) + u16(1000) +                          # 1000 bytes shorter
