@@ -252,6 +252,8 @@ static void check_read(struct driver *d, unsigned qi, uint32_t id, uint32_t len)
 static void watch_reset(struct driver *d)
 {
 	if (d->d->status == 0) {
+		/* virtio_blk.h: a reset waits for the I/O in flight. */
+		FZ_CHECK(disk[cur_disk]->inflight == 0);
 		writes_inflight = 0;
 		unknown = 0;
 		epoch++;

@@ -275,6 +275,13 @@ static void on_used(struct driver *d, unsigned qi, uint32_t id, uint32_t len)
 		check_transfer();
 }
 
+/* A reset drops every resource and the scanout. */
+static void watch_reset(struct driver *d)
+{
+	if (d->d->status == 0)
+		FZ_CHECK(!gpu->nr_resources && !gpu->hostmem && !gpu->scanout_res);
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static uint32_t res_id(struct fz *f)
@@ -510,6 +517,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dr_init(&dr, virtio_gpu_dev(gpu), 1ULL << VIRTIO_GPU_F_EDID |
 		(opts & 1 ? fake3d.features : 0));
 	dr.on_used = on_used;
+	dr.watch = watch_reset;
 	xfer.head = -1;
 	dr_start(&dr, &f);
 	while (f.n && ops++ < 256) {
