@@ -18,7 +18,8 @@ VERSION := 0.1.0
 # Sources that never touch KVM: linked into the unit tests too.
 LIB_SRCS := $(sort $(wildcard boot/*.c devices/*.c devices/*/*.c)) \
 	    vmm/guest_mem.c vmm/bus.c vmm/options.c vmm/cpuid.c vmm/escape.c \
-	    vmm/loop.c vmm/stdin_feed.c vmm/control.c vmm/ctl_client.c
+	    vmm/loop.c vmm/stdin_feed.c vmm/control.c vmm/ctl_client.c \
+	    vmm/sandbox.c vmm/sandbox_policy.c
 VMM_SRCS := $(filter-out $(LIB_SRCS),$(sort $(wildcard vmm/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -55,12 +56,18 @@ $(B)/asan-tests/%: tests/unit/%.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-unit-tests: $(TESTS) $(ASAN_TESTS) $(B)/pngcheck
+unit-tests: $(TESTS) $(ASAN_TESTS) $(B)/pngcheck $(B)/seccomp-probe.so
 
 # Host-side checker for the boot tests' screenshots.
 $(B)/pngcheck: tests/tools/pngcheck.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# Preloaded into minivmm by the seccomp boot test: a forbidden call made
+# from a device thread.
+$(B)/seccomp-probe.so: tests/tools/seccomp-probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
 
 # The default guest: Debian's stock kernel + a busybox initramfs.
 guest: $(GUEST)/.done

@@ -27,6 +27,13 @@
 void display_sdl_on_close(struct display *d, void (*fn)(void *ctx),
 			  void *ctx);
 
+/* fn runs on each SDL thread once its window is open, before any display
+ * op is served - e.g. to sandbox_enter() the thread.  Non-zero (with a
+ * message in err) makes display_sdl_new() fail.  Set before
+ * display_sdl_new(). */
+void display_sdl_thread_hook(int (*fn)(void *opaque, char *err,
+				       size_t errlen), void *opaque);
+
 /* Linux key code (KEY_*) for an SDL_Scancode, 0 when it has none. */
 uint16_t display_sdl_key_code(int sdl_scancode);
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sandbox.h"
 #include "virtio_blk.h"
 
 #define DEFAULT_MEM		(512ULL << 20)
@@ -33,6 +34,7 @@ struct vm_options {
 	enum { DISPLAY_AUTO, DISPLAY_SDL, DISPLAY_HEADLESS, DISPLAY_NONE } display;
 	uint32_t width, height;	/* --resolution, default 1024x768 */
 	const char *control;	/* --control PATH */
+	enum sandbox_mode seccomp;	/* --seccomp, default enforce */
 	int help, version;
 };
 

@@ -13,8 +13,9 @@
  *                    what a new code path needs;
  *   SANDBOX_OFF      nothing is filtered (no_new_privs is still set).
  *
- * Order: sandbox_close_stray_fds() first thing in main(); then
- * sandbox_prepare() once, before any thread exists; then each thread's
+ * Order: sandbox_note_inherited_fds() first thing in main(); once the
+ * user's files are open, sandbox_close_inherited_fds() and
+ * sandbox_prepare(), before any thread exists; then each thread's
  * sandbox_enter() when its set-up is done. */
 #ifndef MINIVMM_SANDBOX_H
 #define MINIVMM_SANDBOX_H
@@ -42,9 +43,12 @@ int sandbox_mode_parse(const char *s, enum sandbox_mode *mode);
 const char *sandbox_mode_name(enum sandbox_mode mode);
 const char *sandbox_role_name(enum sandbox_role role);
 
-/* Closes every descriptor above 2: what the parent left open is not ours
- * to keep (a leaked socket, a terminal).  Call before opening anything. */
-void sandbox_close_stray_fds(void);
+/* Descriptors above 2 that the parent left open (a leaked socket, a
+ * terminal) are not ours to keep.  Note them first thing in main(), close
+ * them once the user's files are open: a path like /dev/fd/5 names one
+ * of them, and opening it makes a new descriptor.  Returns how many. */
+void sandbox_note_inherited_fds(void);
+unsigned sandbox_close_inherited_fds(void);
 
 /* Process-wide, once, before any thread is started: sets no_new_privs
  * (all modes), names every system call up front (the reporter runs in a

@@ -14,9 +14,13 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "display_sdl.h"
 #include "layout.h"
+#include "sandbox.h"
+#include "term.h"
 #include "virtio_blk.h"
 #include "virtio_console.h"
+#include "virtio_gpu_virgl.h"
 #include "virtio_rng.h"
 
 static int add_platform_devices(struct machine *m)
@@ -205,6 +209,48 @@ static int start_input(struct machine *m)
 				on_escape_quit, m);
 }
 
+/* The GPU and SDL threads filter themselves once their set-up is done. */
+static int enter_sandbox_hook(void *role, char *err, size_t errlen)
+{
+	return sandbox_enter((enum sandbox_role)(intptr_t)role, NULL, err,
+			     errlen);
+}
+
+/* Once the user's files are open (a disk may be named /dev/fd/N), drop
+ * what the parent left us, then get the filters ready: after this no
+ * thread may be started unfiltered. */
+static int prepare_sandbox(const struct vm_options *o)
+{
+	char err[256];
+
+	sandbox_close_inherited_fds();
+	if (sandbox_prepare(o->seccomp, err, sizeof(err))) {
+		fprintf(stderr, "minivmm: %s\n", err);
+		return -1;
+	}
+	sandbox_set_exit_hook(term_restore);
+	virtio_gpu_virgl_thread_hook(enter_sandbox_hook,
+				     (void *)(intptr_t)SANDBOX_GPU);
+	display_sdl_thread_hook(enter_sandbox_hook,
+				(void *)(intptr_t)SANDBOX_DISPLAY);
+	return 0;
+}
+
+/* The event thread (this one) is last: from here on it only serves the
+ * loop and tears the machine down. */
+static int enter_event_sandbox(struct machine *m)
+{
+	struct sandbox_fds fds = { m->vm.vm_fd, -1 };
+	char err[256];
+
+	if (sandbox_enter(SANDBOX_EVENT, &fds, err, sizeof(err))) {
+		fprintf(stderr, "minivmm: %s\n", err);
+		vm_stop(&m->vm, EXIT_ERROR);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *exit_words(int code)
 {
 	switch (code) {
@@ -271,6 +317,10 @@ int machine_run(struct machine *m, const struct vm_options *o,
 		}
 		m->nr_blk++;
 	}
+	if (prepare_sandbox(o)) {
+		teardown(m);
+		return EXIT_ERROR;
+	}
 	if (vm_create(&m->vm, o->mem, o->cpus)) {
 		teardown(m);
 		return EXIT_ERROR;
@@ -284,7 +334,7 @@ int machine_run(struct machine *m, const struct vm_options *o,
 		teardown(m);
 		return EXIT_ERROR;
 	}
-	if (vcpus_start(&m->vm) == 0)
+	if (vcpus_start(&m->vm) == 0 && enter_event_sandbox(m) == 0)
 		loop_run(&m->loop);
 	code = atomic_load(&m->vm.exit_code);
 	teardown(m);

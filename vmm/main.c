@@ -15,6 +15,7 @@
 #include "machine.h"
 #include "virtio_slot.h"
 #include "options.h"
+#include "sandbox.h"
 #include "term.h"
 
 #ifndef MINIVMM_VERSION
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
 	/* `minivmm ctl PATH CMD...` talks to a running VM's control socket. */
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_client_main(argc - 2, argv + 2);
+	/* Before anything is opened: whatever is open now was inherited. */
+	sandbox_note_inherited_fds();
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "minivmm: %s\n", err);
 		return EXIT_USAGE;

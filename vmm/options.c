@@ -60,6 +60,11 @@ const char options_help[] =
 "                        on the command line, for kernels built with\n"
 "                        CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES and no ACPI;\n"
 "                        they are always described in the ACPI DSDT\n"
+"      --seccomp enforce|log|off\n"
+"                        system-call filtering of every thread once it is\n"
+"                        set up (docs/seccomp.md): enforce (default) stops\n"
+"                        minivmm on a forbidden call and names it, log\n"
+"                        only reports it, off filters nothing\n"
 "  -h, --help            show this text and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -166,6 +171,7 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		{ "display",    required_argument, NULL, 'D' },
 		{ "resolution", required_argument, NULL, 'S' },
 		{ "control",    required_argument, NULL, 'T' },
+		{ "seccomp",    required_argument, NULL, 'X' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -178,6 +184,7 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 	o->name = "minivmm";
 	o->width = 1024;
 	o->height = 768;
+	o->seccomp = SANDBOX_ENFORCE;
 
 	opterr = 0;	/* our own messages, one line each */
 	optind = 0;	/* full re-initialisation: the tests parse repeatedly */
@@ -199,6 +206,13 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		case 'R': o->no_rng = 1; break;
 		case 'M': o->mmio_cmdline = 1; break;
 		case 'T': o->control = optarg; break;
+		case 'X':
+			if (sandbox_mode_parse(optarg, &o->seccomp)) {
+				snprintf(err, errlen, "--seccomp: '%.64s' is not "
+					 "enforce, log or off", optarg);
+				return -1;
+			}
+			break;
 		case 'G':
 			if (!strcmp(optarg, "2d"))
 				o->gpu = GPU_2D;

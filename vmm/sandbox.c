@@ -397,29 +397,44 @@ static int start_reporter(char *err, size_t errlen)
 
 /* ---- set-up --------------------------------------------------------------- */
 
-void sandbox_close_stray_fds(void)
+/* Inherited descriptors, noted when main() starts: what the parent left
+ * open (a leaked socket, a terminal, a jobserver pipe) is not ours to
+ * keep.  They are closed only once the user's files are open, because a
+ * path like /dev/fd/5 names one of them (opening it makes a new one). */
+#define MAX_INHERITED	1024
+static int inherited[MAX_INHERITED];
+static unsigned nr_inherited;
+
+void sandbox_note_inherited_fds(void)
 {
-	DIR *d;
+	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
-	long max;
 
-	if (close_range(3, ~0u, 0) == 0)
-		return;
-	/* Before Linux 5.9: what /proc lists, else every possible number. */
-	d = opendir("/proc/self/fd");
-	if (d) {
-		while ((de = readdir(d))) {
-			int fd = atoi(de->d_name);
-
-			if (fd > 2 && fd != dirfd(d))
-				close(fd);
-		}
-		closedir(d);
+	nr_inherited = 0;
+	if (!d) {
+		/* No /proc: ask each likely number. */
+		for (int fd = 3; fd < MAX_INHERITED + 3; fd++)
+			if (fcntl(fd, F_GETFD) >= 0 && nr_inherited < MAX_INHERITED)
+				inherited[nr_inherited++] = fd;
 		return;
 	}
-	max = sysconf(_SC_OPEN_MAX);
-	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-		close((int)fd);
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (fd > 2 && fd != dirfd(d) && nr_inherited < MAX_INHERITED)
+			inherited[nr_inherited++] = fd;
+	}
+	closedir(d);
+}
+
+unsigned sandbox_close_inherited_fds(void)
+{
+	unsigned n = nr_inherited;
+
+	for (unsigned i = 0; i < n; i++)
+		close(inherited[i]);
+	nr_inherited = 0;
+	return n;
 }
 
 int sandbox_prepare(enum sandbox_mode mode, char *err, size_t errlen)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "boot.h"
 #include "cpuid.h"
+#include "sandbox.h"
 
 #define SIG_VCPU_KICK SIGUSR1
 
@@ -292,6 +293,8 @@ static int handle_exit(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+	struct sandbox_fds fds = { v->vm->vm_fd, v->fd };
+	char err[256];
 	sigset_t kick;
 
 	/* The kick signal is blocked everywhere else; here it interrupts
@@ -299,6 +302,11 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (sandbox_enter(SANDBOX_VCPU, &fds, err, sizeof(err))) {
+		fprintf(stderr, "minivmm: vCPU %u: %s\n", v->id, err);
+		vm_stop(v->vm, EXIT_ERROR);
+		return NULL;
+	}
 
 	while (atomic_load(&v->vm->exit_code) < 0) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

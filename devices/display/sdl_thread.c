@@ -5,6 +5,16 @@
 #include <stdio.h>
 #include "sdl_priv.h"
 
+static int (*thread_hook)(void *opaque, char *err, size_t errlen);
+static void *thread_hook_opaque;
+
+void display_sdl_thread_hook(int (*fn)(void *opaque, char *err,
+				       size_t errlen), void *opaque)
+{
+	thread_hook = fn;
+	thread_hook_opaque = opaque;
+}
+
 static void set_state(struct sdl_display *s, int state)
 {
 	pthread_mutex_lock(&s->lock);
@@ -152,7 +162,9 @@ void *sdl_thread_main(void *arg)
 	SDL_Event ev;
 	int warned = 0;
 
-	if (sdl_open(s) < 0) {
+	if (sdl_open(s) < 0 ||
+	    (thread_hook && thread_hook(thread_hook_opaque, s->err,
+					sizeof(s->err)))) {
 		sdl_close(s);
 		set_state(s, -1);
 		return NULL;
