@@ -13,6 +13,16 @@
  * request at all (no header, no status byte) means the driver is broken:
  * DEVICE_NEEDS_RESET, and we pop nothing more until it resets us.
  *
+ * The host can fail us too: a full host disk (ENOSPC, EDQUOT), an image
+ * shrunk behind our back, an EIO from the host's disk.  The request gets
+ * IOERR, so the guest sees an I/O error at once and never a hang, and the
+ * user gets one line on stderr per disk and kind of trouble (host_error).
+ * A read that meets the image's end early is IOERR, never OK with part of
+ * the buffer left as it was: the guest was promised the size it saw at
+ * start, and zeroes in place of its data would be silent corruption (QEMU
+ * pads such reads with zeroes; we do not).  A write past the shrunk end
+ * is done, as by QEMU: it grows the file again.
+ *
  * Threads: queue_notify and poll_ready run on the event thread and reset
  * on whichever thread wrote the status register, all with d->lock held, so
  * the ring is never touched by two threads at once. */
@@ -53,7 +63,9 @@ struct virtio_blk {
 	uint64_t size;		/* bytes, a multiple of 512 */
 	unsigned blksize;
 	int ro;
+	unsigned warned;	/* WARN_* kinds of host trouble already told */
 	char serial[VIRTIO_BLK_ID_BYTES];
+	char path[VIRTIO_BLK_PATH_MAX];	/* for messages */
 	int broken;		/* we asked for a reset: pop nothing */
 	int pushed;		/* used entries added since the last notify */
 	unsigned inflight;
@@ -62,6 +74,8 @@ struct virtio_blk {
 	struct virtq_chain chain;	/* scratch for the chain being parsed */
 	struct blk_req req[VIRTQ_MAX_SIZE];
 };
+
+enum { WARN_FULL = 1, WARN_SHRUNK = 2, WARN_HOST_IO = 4 };
 
 /* Source for writing zeroes where fallocate cannot. */
 static uint8_t zeroes[64 << 10];
@@ -85,6 +99,7 @@ struct virtio_blk *virtio_blk_open(const struct virtio_blk_opts *o,
 		return NULL;
 	}
 	b->ro = o->ro;
+	snprintf(b->path, sizeof(b->path), "%s", o->path);
 	/* calloc's zeroes are GET_ID's NUL padding. */
 	memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
 	for (unsigned i = 0; i < VIRTQ_MAX_SIZE; i++)
@@ -241,6 +256,50 @@ static void advance(struct blk_req *r, uint64_t n)
 	}
 }
 
+static const char *kind_name(enum req_kind k)
+{
+	switch (k) {
+	case REQ_READ:		return "read";
+	case REQ_WRITE:		return "write";
+	case REQ_FLUSH:		return "flush (fdatasync)";
+	case REQ_FALLOC:	return "discard/write-zeroes (fallocate)";
+	case REQ_ZERO_WRITE:	return "write of zeroes";
+	}
+	return "I/O";
+}
+
+/* The host failed request r with res (a -errno, or 0 for end of file):
+ * the guest gets IOERR (the caller's job); the user hears of it here,
+ * once per disk and kind of trouble, as the guest may retry forever. */
+static void host_error(struct virtio_blk *b, const struct blk_req *r, int res)
+{
+	unsigned kind;
+
+	if (res == -ENOSPC || res == -EDQUOT)
+		kind = WARN_FULL;
+	else if (res == 0 && r->kind == REQ_READ)
+		kind = WARN_SHRUNK;
+	else
+		kind = WARN_HOST_IO;
+	if (b->warned & kind)
+		return;
+	b->warned |= kind;
+	if (kind == WARN_FULL)
+		fprintf(stderr, "minivmm: disk '%s': the host disk is full (%s): "
+			"the guest gets I/O errors for writes until space is freed "
+			"(reported once)\n", b->path, strerror(-res));
+	else if (kind == WARN_SHRUNK)
+		fprintf(stderr, "minivmm: disk '%s' is shorter than the %llu bytes "
+			"it had at start (shrunk on the host?): the guest gets I/O "
+			"errors for reads past its end (reported once)\n",
+			b->path, (unsigned long long)b->size);
+	else
+		fprintf(stderr, "minivmm: disk '%s': %s failed on the host: %s: "
+			"the guest gets an I/O error (reported once)\n", b->path,
+			kind_name(r->kind),
+			res < 0 ? strerror(-res) : "no progress");
+}
+
 /* A CQE for r arrived with result res. */
 static void on_cqe(struct virtio_dev *d, struct blk_req *r, int res)
 {
@@ -248,6 +307,10 @@ static void on_cqe(struct virtio_dev *d, struct blk_req *r, int res)
 
 	switch (r->kind) {
 	case REQ_FLUSH:
+		/* A failed fdatasync means writes the guest was told were
+		 * done may be lost: never OK. */
+		if (res < 0)
+			host_error(b, r, res);
 		req_done(d, r, res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
 		return;
 	case REQ_FALLOC:
@@ -261,6 +324,8 @@ static void on_cqe(struct virtio_dev *d, struct blk_req *r, int res)
 			r->kind = REQ_ZERO_WRITE;
 			break;
 		}
+		if (res < 0)
+			host_error(b, r, res);
 		req_done(d, r, res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
 		return;
 	case REQ_READ:
@@ -268,8 +333,10 @@ static void on_cqe(struct virtio_dev *d, struct blk_req *r, int res)
 	case REQ_ZERO_WRITE:
 		if (res == -EAGAIN || res == -EINTR)
 			break;
-		/* 0 is end of file: the image shrank under us. */
+		/* 0 is end of file: the image shrank under us.  What a
+		 * short read left of the buffer is stale: IOERR, not OK. */
 		if (res <= 0 || (uint64_t)res > r->left) {
+			host_error(b, r, res > 0 ? -EIO : res);
 			req_done(d, r, VIRTIO_BLK_S_IOERR);
 			return;
 		}

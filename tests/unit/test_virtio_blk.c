@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -318,11 +320,9 @@ struct rig {
 	struct virtio_blk *b;
 };
 
-static int rig_up_in(struct rig *r, const char *dir, uint64_t size, int ro,
-		     const char *serial, uint16_t qsize)
+/* Opens the image at r->path and starts a driver on it. */
+static int rig_open(struct rig *r, int ro, const char *serial, uint16_t qsize)
 {
-	memset(r, 0, sizeof(*r));
-	make_image_in(dir, r->path, size, 0x5a);
 	r->b = open_disk(r->path, ro, serial);
 	if (!r->b) {
 		fprintf(stderr, "  open: %s\n", err);
@@ -335,6 +335,14 @@ static int rig_up_in(struct rig *r, const char *dir, uint64_t size, int ro,
 	fvq_init(&r->v, &r->m, qsize, NULL);
 	return fvq_start(&r->d, &r->v, 1,
 			 FEATURES | (ro ? 1ULL << VIRTIO_BLK_F_RO : 0));
+}
+
+static int rig_up_in(struct rig *r, const char *dir, uint64_t size, int ro,
+		     const char *serial, uint16_t qsize)
+{
+	memset(r, 0, sizeof(*r));
+	make_image_in(dir, r->path, size, 0x5a);
+	return rig_open(r, ro, serial, qsize);
 }
 
 static int rig_up(struct rig *r, uint64_t size, int ro, const char *serial,
@@ -882,23 +890,209 @@ TEST(test_read_only_refuses_writes)
 	rig_down(&r);
 }
 
+/* What the device tells the user: stderr goes to a file between
+ * capture_start and capture_end (CHECKs fail loudly only after it). */
+static int capture_saved = -1;
+static char capture_path[64];
+
+static void capture_start(void)
+{
+	int fd;
+
+	fflush(stderr);
+	snprintf(capture_path, sizeof(capture_path), "/tmp/minivmm-stderr-XXXXXX");
+	fd = mkstemp(capture_path);
+	if (fd < 0)
+		abort();
+	capture_saved = dup(2);
+	dup2(fd, 2);
+	close(fd);
+}
+
+/* Returns what was written, NUL-terminated, in buf. */
+static const char *capture_end(char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fflush(stderr);
+	dup2(capture_saved, 2);
+	close(capture_saved);
+	fd = open(capture_path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	buf[n < 0 ? 0 : n] = '\0';
+	if (fd >= 0)
+		close(fd);
+	unlink(capture_path);
+	return buf;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 /* The image shrank under us (another program truncated it): the read past
- * the new end gets IOERR, not a hang or a crash. */
+ * the new end gets IOERR, not a hang, a crash, or OK over a buffer left
+ * half stale; the user hears of it once. */
 TEST(test_image_shrunk)
 {
 	struct rig r;
 	uint64_t buf;
+	uint8_t want[512];
+	uint32_t len = 0;
+	char msg[2048];
 
 	CHECK_EQ(rig_up(&r, 16 * 512, 0, NULL, QSIZE), 0);
 	CHECK_EQ(truncate(r.path, 4 * 512), 0);
 	buf = fvq_alloc(&r.m, 1024, 8);
+	capture_start();
 	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_IN, 8, buf, 1024, 1, NULL),
 		 VIRTIO_BLK_S_IOERR);
-	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_IN, 3, buf, 1024, 1, NULL),
-		 VIRTIO_BLK_S_IOERR);	/* half there */
+	/* Half there: the first sector is read, the second is not, and the
+	 * used length says so (data bytes + the status byte). */
+	memset(fvq_ptr(&r.m, buf, 1024), 0xcc, 1024);
+	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_IN, 3, buf, 1024, 1, &len),
+		 VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_IN, 0, buf, 1024, 1, NULL),
 		 VIRTIO_BLK_S_OK);
+	capture_end(msg, sizeof(msg));
+	CHECK_EQ(len, 512 + 1);
+	CHECK_EQ(count_lines(msg), 1);
+	CHECK(!strncmp(msg, "minivmm: disk '", 15));
+	CHECK(strstr(msg, r.path));
+	CHECK(strstr(msg, "shorter than the 8192 bytes it had at start"));
+	/* Reading what is still there still works. */
+	file_read(r.path, 0, want, sizeof(want));
+	CHECK(!memcmp(fvq_ptr(&r.m, buf, 512), want, 512));
+	CHECK(!needs_reset(&r));
 	rig_down(&r);
+	if (count_lines(msg) != 1)
+		fprintf(stderr, "  stderr was: %s\n", msg);
+}
+
+/* The host's disk fills up (here: a 64 KiB tmpfs under a sparse 1 MiB
+ * image, in a private mount namespace): writes that find no space get
+ * IOERR at once, the device goes on (reads, flushes, NEEDS_RESET never
+ * set), and the user gets one message however often the guest retries. */
+static void host_disk_full_check(const char *dir)
+{
+	struct rig r;
+	uint64_t buf;
+	unsigned i, ok = 0;
+	uint8_t st = VIRTIO_BLK_S_OK;
+	char msg[2048];
+	int fd;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.path, sizeof(r.path), "%s/disk.img", dir);
+	fd = open(r.path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	CHECK_EQ(rig_open(&r, 0, NULL, QSIZE), 0);
+	buf = fvq_alloc(&r.m, 16 << 10, 8);
+	memset(fvq_ptr(&r.m, buf, 16 << 10), 0xab, 16 << 10);
+	capture_start();
+	/* 16 KiB at a time: a 64 KiB tmpfs is full after four at most. */
+	for (i = 0; i < 64 && st == VIRTIO_BLK_S_OK; i++) {
+		st = one_req(&r, VIRTIO_BLK_T_OUT, i * 32, buf, 16 << 10, 0, NULL);
+		ok += st == VIRTIO_BLK_S_OK;
+	}
+	/* Again, and zeroes (fallocate or writes): no second message. */
+	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_OUT, 1000, buf, 16 << 10, 0, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_WRITE_ZEROES, 0,
+			 put_seg(&r, 1200, 64, 0), 16, 0, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(one_req(&r, VIRTIO_BLK_T_IN, 0, buf, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	capture_end(msg, sizeof(msg));
+	CHECK_EQ(st, VIRTIO_BLK_S_IOERR);
+	CHECK(ok <= 4);
+	CHECK_EQ(count_lines(msg), 1);
+	CHECK(!strncmp(msg, "minivmm: disk '", 15));
+	CHECK(strstr(msg, r.path));
+	CHECK(strstr(msg, "the host disk is full (No space left on device)"));
+	CHECK(!needs_reset(&r));
+	if (count_lines(msg) != 1)
+		fprintf(stderr, "  stderr was: %s\n", msg);
+	rig_down(&r);
+}
+
+/* A child in its own mount namespace (a user namespace too when not
+ * root) mounts the small tmpfs: 77 when that is impossible here. */
+static int own_mount_ns(void)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+	int fd;
+
+	if (uid == 0 && !unshare(CLONE_NEWNS))
+		return 0;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return -1;
+	fd = open("/proc/self/setgroups", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "deny", 4) != 4) { /* old kernels: no such file */ }
+		close(fd);
+	}
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	fd = open("/proc/self/uid_map", O_WRONLY);
+	if (fd < 0 || write(fd, map, strlen(map)) < 0)
+		return -1;
+	close(fd);
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	fd = open("/proc/self/gid_map", O_WRONLY);
+	if (fd < 0 || write(fd, map, strlen(map)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int host_disk_full_child(void)
+{
+	char dir[] = "/tmp/minivmm-full-XXXXXX";
+
+	/* Private first, or the mount would show in the parent's namespace. */
+	if (own_mount_ns() || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    !mkdtemp(dir))
+		return 77;
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=64k")) {
+		rmdir(dir);
+		return 77;
+	}
+	host_disk_full_check(dir);
+	umount(dir);
+	rmdir(dir);
+	return check_failed_in_test;
+}
+
+TEST(test_host_disk_full)
+{
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(host_disk_full_child());
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		printf("SKIP test_host_disk_full: cannot mount a small tmpfs "
+		       "(no mount namespace here)\n");
+		return;
+	}
+	CHECK_EQ(WEXITSTATUS(status), 0);
 }
 
 /* Chains that cannot be requests: DEVICE_NEEDS_RESET, nothing written,
@@ -1031,6 +1225,7 @@ int main(void)
 	RUN(test_out_of_range);
 	RUN(test_read_only_refuses_writes);
 	RUN(test_image_shrunk);
+	RUN(test_host_disk_full);
 	RUN(test_malformed_chains_need_reset);
 	RUN(test_reset_with_requests_in_flight);
 	RUN(test_close_with_requests_in_flight);
