@@ -124,7 +124,14 @@ static const struct display_ops disp_ops = {
 };
 static struct display disp = { .ops = &disp_ops };
 
-static void check_resp(const struct control_exec *x)
+/* Nothing held down once a request is over. */
+static FZ_CHECKER void check_released(void)
+{
+	for (unsigned c = 0; c < KEY_CNT; c++)
+		FZ_CHECK(!kbd.down[c] && !ptr.down[c]);
+}
+
+static FZ_CHECKER void check_resp(const struct control_exec *x)
 {
 	FZ_CHECK(x->resp_len > 0 && x->resp_len < sizeof(x->resp));
 	FZ_CHECK(strlen(x->resp) == x->resp_len);
@@ -135,7 +142,7 @@ static void check_resp(const struct control_exec *x)
 		FZ_CHECK((unsigned char)x->resp[i] >= 0x20 && x->resp[i] != 0x7f);
 }
 
-static void check_parsed(const struct control_request *r, const char *line,
+static FZ_CHECKER void check_parsed(const struct control_request *r, const char *line,
 			 size_t len)
 {
 	FZ_CHECK(r->arg >= line && r->arg_len <= len &&
@@ -195,9 +202,7 @@ static void request(const struct control_hooks *h, const char *line, size_t len)
 	}
 	FZ_CHECK(st == CONTROL_DONE);
 	check_resp(&x);
-	/* Nothing held down once a request is over. */
-	for (unsigned c = 0; c < KEY_CNT; c++)
-		FZ_CHECK(!kbd.down[c] && !ptr.down[c]);
+	check_released();
 	FZ_CHECK(stops == stops0);	/* the server calls stop, not exec */
 	if (x.stop)
 		FZ_CHECK(h->stop && x.r.cmd == CONTROL_STOP &&

@@ -153,7 +153,7 @@ static const struct virtio_gpu_3d_ops fake3d = {
 
 /* ---- invariants of the device's state ------------------------------- */
 
-static void check_gpu(struct virtio_gpu *g)
+static FZ_CHECKER void check_gpu(struct virtio_gpu *g)
 {
 	uint64_t mem = 0;
 	unsigned n = 0;
@@ -203,7 +203,7 @@ static struct {
 } xfer = { .head = -1 };
 
 /* Byte b of backing offset off, the slow and obvious way. */
-static uint8_t backing_byte(const struct gpu_resource *r, uint64_t off)
+static FZ_CHECKER uint8_t backing_byte(const struct gpu_resource *r, uint64_t off)
 {
 	for (uint32_t i = 0; i < r->nr_backing; i++) {
 		if (off < r->backing[i].iov_len)
@@ -217,7 +217,7 @@ static uint8_t backing_byte(const struct gpu_resource *r, uint64_t off)
 /* A transfer answered OK: each pixel of the rect is the backing's pixel at
  * offset + row * stride + column * 4 (what Linux and QEMU agree on), in
  * B,G,R,A order whatever the resource format's byte order. */
-static void check_transfer(void)
+static FZ_CHECKER void check_transfer(void)
 {
 	static const uint8_t order[][4] = {
 		{ 0, 1, 2, 3 }, { 3, 2, 1, 0 }, { 2, 1, 0, 3 }, { 1, 2, 3, 0 },
@@ -329,6 +329,12 @@ static const uint32_t formats[] = {
 
 #define MAX_ENTRIES 16
 
+static FZ_CHECKER void fill_pixels(uint8_t *px, uint32_t len, uint8_t k)
+{
+	for (uint32_t j = 0; j < len; j++)
+		px[j] = (uint8_t)(j * 7 + k);
+}
+
 /* Backing entries: guest RAM the input fills with pixels, the second
  * region, or anywhere at all. */
 static uint8_t *entries(uint8_t *p, struct fz *f, unsigned n)
@@ -345,12 +351,8 @@ static uint8_t *entries(uint8_t *p, struct fz *f, unsigned n)
 		case 0:
 		case 1:
 			gpa = dr_alloc(&dr, len ? len : 1, 8);
-			if (gpa && len) {	/* pixels: no two neighbours alike */
-				uint8_t *px = fvq_ptr(&dr.m, gpa, len);
-
-				for (uint32_t j = 0; j < len; j++)
-					px[j] = (uint8_t)(j * 7 + k);
-			}
+			if (gpa && len)	/* pixels: no two neighbours alike */
+				fill_pixels(fvq_ptr(&dr.m, gpa, len), len, k);
 			break;
 		case 2:
 			gpa = DR_BASE + DR_MEM0 + fz_u16(f) % DR_MEM1;
