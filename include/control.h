@@ -158,6 +158,13 @@ struct control {
 int control_start(struct control *c, struct loop *loop, const char *path,
 		  const struct control_hooks *hooks, char *err, size_t errlen);
 
+/* What can be told about path before the VM is built (options.c calls
+ * it, so a mistake is a usage error found before /dev/kvm is opened):
+ * 1 to 107 bytes (sun_path), and either nothing there in an existing
+ * directory, or a socket.  Whether that socket is live is control_start's
+ * to find out.  0, or -1 with a message. */
+int control_check_path(const char *path, char *err, size_t errlen);
+
 /* Closes every client and the socket, and unlinks it if it is still
  * ours.  Safe on a control that never started (zeroed) or twice. */
 void control_stop(struct control *c);

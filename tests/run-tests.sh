@@ -66,6 +66,7 @@ fi
 
 echo "== command-line tests"
 collect tests/cli/test-errors.sh
+collect tests/cli/test-garbage.sh
 
 echo "== boot tests"
 if tools/kvm-usable.sh; then

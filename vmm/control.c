@@ -415,6 +415,43 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int control_check_path(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct control *)0)->path)];
+	const char *slash;
+	struct stat st;
+
+	if (!path[0] || strlen(path) >= sizeof(dir)) {
+		snprintf(err, errlen, "control socket path must be 1 to %zu "
+			 "bytes", sizeof(dir) - 1);
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (S_ISSOCK(st.st_mode))
+			return 0;
+		snprintf(err, errlen, "control socket '%s': exists and is not "
+			 "a socket; not replacing it", path);
+		return -1;
+	}
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "control socket '%s': %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	/* Nothing there: is there a directory to create it in? */
+	slash = strrchr(path, '/');
+	if (!slash)
+		return 0;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (slash > path && stat(dir, &st) < 0) {
+		snprintf(err, errlen, "control socket '%s': %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Bound, private (0600: the socket drives the VM), then listening; no
  * one can connect before listen(), so the mode is set in time. */
 static int make_socket(struct control *c, char *err, size_t errlen)
@@ -455,11 +492,8 @@ int control_start(struct control *c, struct loop *loop, const char *path,
 	c->listen_fd = c->timer_fd = -1;
 	c->loop = loop;
 	c->hooks = *hooks;
-	if (!path[0] || strlen(path) >= sizeof(c->path)) {
-		snprintf(err, errlen, "control socket path must be 1 to %zu "
-			 "bytes", sizeof(c->path) - 1);
+	if (control_check_path(path, err, errlen) < 0)
 		return -1;
-	}
 	memcpy(c->path, path, strlen(path) + 1);
 	if (clear_stale(path, err, errlen) < 0 || make_socket(c, err, errlen) < 0)
 		return -1;

@@ -18,18 +18,32 @@ unsigned ctl_client_timeout_ms = CONTROL_CLIENT_TIMEOUT_MS;
 #define USAGE "usage: minivmm ctl SOCKET ping|stop|screenshot FILE|" \
 	      "key NAME[+NAME...]|type TEXT...|pointer X Y [click]"
 
+/* A user's string quoted in a message: one line, no terminal controls,
+ * at most cap - 1 bytes ("..." marks a cut). */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < cap; s++, n++)
+		buf[n] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	if (*s && cap > 4)
+		memcpy(buf + cap - 4, "...", 3), n = cap - 1;
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The server runs in another directory: the screenshot file's directory
  * made absolute, its name kept (it does not exist yet). */
 static int absolute_shot(const char *path, char *out, size_t cap)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	char dir[PATH_MAX], real[PATH_MAX];
+	char dir[PATH_MAX], real[PATH_MAX], q[128];
 	size_t dlen = slash ? (size_t)(slash - path) : 0;
 
 	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
 		fprintf(stderr, "minivmm: screenshot '%s' needs a file name\n",
-			path);
+			shown(path, q, sizeof(q)));
 		return -1;
 	}
 	if (dlen >= sizeof(dir)) {
@@ -43,8 +57,8 @@ static int absolute_shot(const char *path, char *out, size_t cap)
 	else
 		memcpy(dir, path, dlen), dir[dlen] = '\0';
 	if (!realpath(dir, real)) {
-		fprintf(stderr, "minivmm: screenshot directory '%s': %s\n", dir,
-			strerror(errno));
+		fprintf(stderr, "minivmm: screenshot directory '%s': %s\n",
+			shown(dir, q, sizeof(q)), strerror(errno));
 		return -1;
 	}
 	if ((size_t)snprintf(out, cap, "%s/%s", strcmp(real, "/") ? real : "",
@@ -151,7 +165,7 @@ static void sanitize(char *s)
 int ctl_client_main(int argc, char **argv)
 {
 	static char line[CONTROL_LINE_MAX + 1], resp[CONTROL_RESP_MAX + 1];
-	char shot[PATH_MAX + NAME_MAX + 2], err[256];
+	char shot[PATH_MAX + NAME_MAX + 2], err[256], sock[128];
 	char *args[CONTROL_LINE_MAX];
 	int64_t timeout = ctl_client_timeout_ms;
 	int n, fd, rc;
@@ -174,6 +188,7 @@ int ctl_client_main(int argc, char **argv)
 	n = control_build_request(argc - 1, args, line, sizeof(line), err,
 				  sizeof(err));
 	if (n < 0) {
+		sanitize(err);
 		fprintf(stderr, "minivmm: ctl: %s\n", err);
 		return 2;
 	}
@@ -181,14 +196,15 @@ int ctl_client_main(int argc, char **argv)
 	if (!strcmp(args[0], "type"))
 		timeout += 10 * (int64_t)n;
 
+	shown(argv[0], sock, sizeof(sock));
 	fd = connect_to(argv[0]);
 	if (fd < 0) {
-		fprintf(stderr, "minivmm: cannot connect to %s: %s\n", argv[0],
+		fprintf(stderr, "minivmm: cannot connect to %s: %s\n", sock,
 			strerror(errno));
 		return 1;
 	}
 	if (send_all(fd, line, (size_t)n) < 0) {
-		fprintf(stderr, "minivmm: cannot send to %s: %s\n", argv[0],
+		fprintf(stderr, "minivmm: cannot send to %s: %s\n", sock,
 			strerror(errno));
 		close(fd);
 		return 1;
@@ -198,12 +214,12 @@ int ctl_client_main(int argc, char **argv)
 	close(fd);
 	if (rc == -2) {
 		fprintf(stderr, "minivmm: no answer from %s within %lld ms\n",
-			argv[0], (long long)timeout);
+			sock, (long long)timeout);
 		return 1;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "minivmm: %s closed the connection without an "
-			"answer\n", argv[0]);
+			"answer\n", sock);
 		return 1;
 	}
 	sanitize(resp);
@@ -217,7 +233,7 @@ int ctl_client_main(int argc, char **argv)
 		fprintf(stderr, "minivmm: %s\n", resp + 7);
 		return 1;
 	}
-	fprintf(stderr, "minivmm: unexpected answer from %s: %.80s\n", argv[0],
+	fprintf(stderr, "minivmm: unexpected answer from %s: %.80s\n", sock,
 		resp);
 	return 1;
 }

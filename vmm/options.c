@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "control.h"
+
+#define NAME_MAX_LEN	64	/* --name: for messages and a window title */
 
 const char options_help[] =
 "Usage: minivmm --kernel BZIMAGE [options]\n"
@@ -26,7 +29,8 @@ const char options_help[] =
 "                        (default 512M, at least 64M; RAM above 3G is\n"
 "                        placed above the 4 GiB boundary)\n"
 "  -p, --cpus N          number of vCPUs, 1-64 (default 1)\n"
-"  -n, --name NAME       name of the VM, for messages (default \"minivmm\")\n"
+"  -n, --name NAME       name of the VM, for messages (default \"minivmm\";\n"
+"                        1-64 bytes)\n"
 "  -d, --disk PATH[,ro][,serial=ID]\n"
 "                        a raw disk image as a virtio-blk device (/dev/vda,\n"
 "                        /dev/vdb... in order); ro: read-only for the guest\n"
@@ -88,7 +92,8 @@ int parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 	unsigned shift = 0;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* A digit first: strtoull would take " -5" as 2^64 - 5. */
+	if (!s || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -152,8 +157,66 @@ static int parse_resolution(const char *s, uint32_t *w, uint32_t *h)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct vm_options *o,
-		  char *err, size_t errlen)
+static int has_control_chars(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Paths are quoted in later messages and the name goes into a window
+ * title: a newline or an escape sequence there would break the
+ * one-line-per-error rule or drive the terminal, so they are refused
+ * now, before anything is opened.  So is a control socket path that
+ * cannot work: it would otherwise only fail after KVM is set up. */
+static int check_values(const struct vm_options *o, char *err, size_t errlen)
+{
+	const struct { const char *opt, *v; } text[] = {
+		{ "--kernel", o->kernel }, { "--initrd", o->initrd },
+		{ "--control", o->control }, { "--name", o->name },
+	};
+
+	for (unsigned i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (text[i].v && has_control_chars(text[i].v)) {
+			snprintf(err, errlen, "%s: the value has control "
+				 "characters", text[i].opt);
+			return -1;
+		}
+	for (unsigned i = 0; i < o->nr_disks; i++)
+		if (has_control_chars(o->disks[i].path)) {
+			snprintf(err, errlen, "--disk: the path has control "
+				 "characters");
+			return -1;
+		}
+	if (!o->name[0] || strlen(o->name) > NAME_MAX_LEN) {
+		snprintf(err, errlen, "--name: the name must be 1 to %d bytes",
+			 NAME_MAX_LEN);
+		return -1;
+	}
+	if (o->control && control_check_path(o->control, err, errlen))
+		return -1;
+	return 0;
+}
+
+/* getopt_long's '?' for "--no-rng=1": the option given a value it takes
+ * none of, or NULL for an unknown option. */
+static const char *valueless_long(const struct option *lo, const char *arg,
+				  int opt)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!opt || strncmp(arg, "--", 2) || !eq)
+		return NULL;
+	for (; lo->name; lo++)
+		if (lo->val == opt && lo->has_arg == no_argument &&
+		    !strncmp(lo->name, arg + 2, (size_t)(eq - arg - 2)))
+			return lo->name;
+	return NULL;
+}
+
+static int parse_args(int argc, char **argv, struct vm_options *o,
+		      char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
 		{ "kernel",  required_argument, NULL, 'k' },
@@ -268,7 +331,9 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 			if (virtio_blk_parse_opt(optarg,
 						 &o->disks[o->nr_disks],
 						 why, sizeof(why))) {
-				snprintf(err, errlen, "--disk: %s", why);
+				/* Its messages may name the option already. */
+				snprintf(err, errlen, "%s%s", strncmp(why,
+					 "--disk", 6) ? "--disk: " : "", why);
 				return -1;
 			}
 			o->nr_disks++;
@@ -294,7 +359,12 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 				 "(try --help)", argv[optind - 1]);
 			return -1;
 		default:
-			if (optopt)
+			if (valueless_long(longopts, argv[optind - 1], optopt))
+				snprintf(err, errlen, "option '--%s' takes no "
+					 "value (try --help)",
+					 valueless_long(longopts, argv[optind - 1],
+							optopt));
+			else if (optopt)
 				snprintf(err, errlen, "unknown option '-%c' "
 					 "(try --help)", optopt);
 			else
@@ -308,6 +378,8 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 			 argv[optind]);
 		return -1;
 	}
+	if (check_values(o, err, errlen))
+		return -1;
 	if (o->help || o->version)
 		return 0;
 	if (!o->kernel) {
@@ -326,4 +398,17 @@ int options_parse(int argc, char **argv, struct vm_options *o,
 		return -1;
 	}
 	return 0;
+}
+
+int options_parse(int argc, char **argv, struct vm_options *o,
+		  char *err, size_t errlen)
+{
+	int rc = parse_args(argc, argv, o, err, errlen);
+
+	/* Quoted values are cut to 64 bytes; their control characters would
+	 * still split the message over lines. */
+	for (char *p = err; rc && errlen && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return rc;
 }
