@@ -151,6 +151,9 @@ static void allow_common(struct pb *b, pid_t pid, int gl)
 	 * around thread exit and raise), interrupted sleeps restart. */
 	ALLOW_ALL(b, SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		  SCMP_SYS(restart_syscall));
+	/* A thread's own signal stack: the sanitizers' runtimes look at it
+	 * on the way out. */
+	allow(b, SCMP_SYS(sigaltstack));
 	/* abort(): SIGABRT back to its default, then raised again. */
 	allow_if(b, SCMP_SYS(rt_sigaction), SCMP_A0(SCMP_CMP_EQ, SIGABRT));
 	/* pthread_kill (the vCPU kick), raise, abort: only at ourselves. */
@@ -264,8 +267,7 @@ static void gl_policy(struct pb *b)
 	allow_if(b, SCMP_SYS(clone), (struct scmp_arg_cmp){
 		0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD });
 	rule(b, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL);
-	ALLOW_ALL(b, SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-		  SCMP_SYS(sigaltstack));
+	ALLOW_ALL(b, SCMP_SYS(set_robust_list), SCMP_SYS(rseq));
 	/* SDL looks at the SIGINT/SIGTERM handlers when it quits: reading a
 	 * handler is harmless, setting one is not needed. */
 	allow_if(b, SCMP_SYS(rt_sigaction), SCMP_A1(SCMP_CMP_EQ, 0));
