@@ -5,10 +5,13 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP \
 	   -fno-strict-aliasing
-# Debian libraries (README: "Dependencies and why").
-PKGS    := sdl2 libpng virglrenderer epoxy egl libseccomp
-CFLAGS  += $(shell pkg-config --cflags $(PKGS))
+# Debian libraries (README: "Dependencies and why").  The GPU stack's
+# are linked into the GPU module only (include/gpu_module.h).
+PKGS    := libseccomp
+GPU_PKGS := sdl2 libpng virglrenderer epoxy egl
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) $(GPU_PKGS))
 LDLIBS  += -lpthread -luring $(shell pkg-config --libs $(PKGS))
+GPU_LDLIBS := $(shell pkg-config --libs $(GPU_PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 
@@ -21,10 +24,14 @@ LIB_SRCS := $(sort $(wildcard boot/*.c devices/*.c devices/*/*.c)) \
 	    vmm/loop.c vmm/stdin_feed.c vmm/control.c vmm/ctl_client.c \
 	    vmm/sandbox.c vmm/sandbox_policy.c
 VMM_SRCS := $(filter-out $(LIB_SRCS),$(sort $(wildcard vmm/*.c)))
+# The GPU module, minivmm-gpu.so: display back ends and virgl.
+GPU_SRCS := $(sort $(wildcard devices/display/*.c devices/virtio/gpu_virgl*.c)) \
+	    devices/gpu_module.c
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 VMM_OBJS := $(VMM_SRCS:%.c=$(B)/obj/%.o)
+GPU_OBJS := $(GPU_SRCS:%.c=$(B)/pic/%.o)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/asan/%.o)
 ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/asan-tests/%)
@@ -32,13 +39,21 @@ ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/asan-tests/%)
 GUEST := $(B)/guest
 
 .PHONY: all run test unit-tests boot-tests deps guest glguest clean bench fuzz
-all: $(B)/minivmm
+all: $(B)/minivmm $(B)/minivmm-gpu.so
 
-$(B)/minivmm: $(LIB_OBJS) $(VMM_OBJS)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LDLIBS)
+# --export-dynamic: the GPU module calls back into minivmm.
+$(B)/minivmm: $(filter-out $(GPU_SRCS:%.c=$(B)/obj/%.o),$(LIB_OBJS)) $(VMM_OBJS)
+	$(CC) $(CFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LDFLAGS) $(LDLIBS)
+
+$(B)/minivmm-gpu.so: $(GPU_OBJS)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS) $(GPU_LDLIBS)
 
 # Flags live here: objects are rebuilt when it changes.
-$(LIB_OBJS) $(VMM_OBJS) $(ASAN_LIB_OBJS): Makefile
+$(LIB_OBJS) $(VMM_OBJS) $(ASAN_LIB_OBJS) $(GPU_OBJS): Makefile
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -DMINIVMM_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,18 +65,18 @@ $(B)/asan/%.o: %.c
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) $(GPU_LDLIBS)
 
 $(B)/asan-tests/%: tests/unit/%.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.c %.o,$^) $(LDLIBS) $(GPU_LDLIBS)
 
 unit-tests: $(TESTS) $(ASAN_TESTS) $(B)/pngcheck $(B)/seccomp-probe.so
 
 # Host-side checker for the boot tests' screenshots.
 $(B)/pngcheck: tests/tools/pngcheck.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS) $(GPU_LDLIBS)
 
 # Preloaded into minivmm by the seccomp boot test: a forbidden call made
 # from a device thread.
@@ -79,13 +94,13 @@ glguest: $(B)/glguest/.done
 $(B)/glguest/.done: tools/mkglguest.sh
 	tools/mkglguest.sh $(B)/glguest
 
-run: $(B)/minivmm guest
+run: all guest
 	tools/run-guest.sh $(B)/minivmm $(GUEST)
 
-test: $(B)/minivmm unit-tests guest glguest
+test: all unit-tests guest glguest
 	tests/run-tests.sh
 
-bench: $(B)/minivmm guest
+bench: all guest
 	tools/bench-boot.sh $(B)/minivmm $(GUEST)
 
 deps:
@@ -96,6 +111,7 @@ fuzz:
 	tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/tests $(B)/asan-tests $(B)/minivmm
+	rm -rf $(B)/obj $(B)/pic $(B)/asan $(B)/tests $(B)/asan-tests $(B)/minivmm \
+	       $(B)/minivmm-gpu.so
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -64,7 +64,7 @@ void machine_stop_display(struct machine *m);
 
 /* Builds and runs the VM; returns minivmm's exit status. */
 int machine_run(struct machine *m, const struct vm_options *o,
-		const struct file_buf *kernel, const struct file_buf *initrd,
+		struct file_buf *kernel, struct file_buf *initrd,
 		const char *cmdline);
 
 #endif

@@ -14,13 +14,11 @@
 
 #include "acpi.h"
 #include "boot.h"
-#include "display_sdl.h"
 #include "layout.h"
 #include "sandbox.h"
 #include "term.h"
 #include "virtio_blk.h"
 #include "virtio_console.h"
-#include "virtio_gpu_virgl.h"
 #include "virtio_rng.h"
 
 static int add_platform_devices(struct machine *m)
@@ -209,13 +207,6 @@ static int start_input(struct machine *m)
 				on_escape_quit, m);
 }
 
-/* The GPU and SDL threads filter themselves once their set-up is done. */
-static int enter_sandbox_hook(void *role, char *err, size_t errlen)
-{
-	return sandbox_enter((enum sandbox_role)(intptr_t)role, NULL, err,
-			     errlen);
-}
-
 /* Once the user's files are open (a disk may be named /dev/fd/N), drop
  * what the parent left us, then get the filters ready: after this no
  * thread may be started unfiltered. */
@@ -229,10 +220,6 @@ static int prepare_sandbox(const struct vm_options *o)
 		return -1;
 	}
 	sandbox_set_exit_hook(term_restore);
-	virtio_gpu_virgl_thread_hook(enter_sandbox_hook,
-				     (void *)(intptr_t)SANDBOX_GPU);
-	display_sdl_thread_hook(enter_sandbox_hook,
-				(void *)(intptr_t)SANDBOX_DISPLAY);
 	return 0;
 }
 
@@ -286,8 +273,17 @@ static void teardown(struct machine *m)
 		close(m->sig_fd);
 }
 
+/* The kernel and initrd are in guest RAM now: their host copies would
+ * only add to minivmm's own memory for the whole run. */
+static void release_file(struct file_buf *f)
+{
+	free(f->data);
+	f->data = NULL;
+	f->size = 0;
+}
+
 int machine_run(struct machine *m, const struct vm_options *o,
-		const struct file_buf *kernel, const struct file_buf *initrd,
+		struct file_buf *kernel, struct file_buf *initrd,
 		const char *cmdline)
 {
 	int code;
@@ -328,8 +324,13 @@ int machine_run(struct machine *m, const struct vm_options *o,
 	m->vm.name = o->name;
 	if (add_platform_devices(m) || add_virtio_devices(m, o) ||
 	    machine_add_display(m, o) ||
-	    load_guest(m, o, kernel, initrd, cmdline) ||
-	    loop_add(&m->loop, m->vm.stop_fd, EPOLLIN, on_stop, m) ||
+	    load_guest(m, o, kernel, initrd, cmdline)) {
+		teardown(m);
+		return EXIT_ERROR;
+	}
+	release_file(kernel);
+	release_file(initrd);
+	if (loop_add(&m->loop, m->vm.stop_fd, EPOLLIN, on_stop, m) ||
 	    start_input(m) || machine_start_control(m, o)) {
 		teardown(m);
 		return EXIT_ERROR;

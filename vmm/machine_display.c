@@ -11,9 +11,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "display_sdl.h"
+#include "gpu_module.h"
+#include "sandbox.h"
 #include "virtio_gpu.h"
-#include "virtio_gpu_virgl.h"
 #include "virtio_input.h"
 
 /* The machine sits between the GPU and the back end to know the screen
@@ -68,7 +68,8 @@ static void on_window_closed(void *opaque, uint32_t events)
 	vm_stop(&m->vm, EXIT_STOPPED);
 }
 
-static struct display *open_display(struct machine *m, const struct vm_options *o)
+static struct display *open_display(struct machine *m, const struct vm_options *o,
+				    const struct gpu_module *gm)
 {
 	char err[256];
 	struct display *d;
@@ -81,12 +82,12 @@ static struct display *open_display(struct machine *m, const struct vm_options *
 			fprintf(stderr, "minivmm: no display server ($DISPLAY "
 				"unset): running headless (screenshots through "
 				"--control)\n");
-			return display_headless_new();
+			return gm->headless_new();
 		}
 		want_sdl = 1;
 	}
 	if (want_sdl) {
-		d = display_sdl_new(o->name, o->width, o->height, err, sizeof(err));
+		d = gm->sdl_new(o->name, o->width, o->height, err, sizeof(err));
 		if (d) {
 			m->close_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 			if (m->close_fd < 0 ||
@@ -97,7 +98,7 @@ static struct display *open_display(struct machine *m, const struct vm_options *
 				d->ops->destroy(d);
 				return NULL;
 			}
-			display_sdl_on_close(d, window_closed, m);
+			gm->sdl_on_close(d, window_closed, m);
 			return d;
 		}
 		if (o->display == DISPLAY_SDL) {
@@ -106,7 +107,7 @@ static struct display *open_display(struct machine *m, const struct vm_options *
 		}
 		fprintf(stderr, "minivmm: %s: running headless instead\n", err);
 	}
-	return display_headless_new();
+	return gm->headless_new();
 }
 
 static int add_input(struct machine *m, struct virtio_input **in,
@@ -125,14 +126,30 @@ static int add_input(struct machine *m, struct virtio_input **in,
 	return virtio_slot_attach(s, &m->loop, virtio_input_dev(*in));
 }
 
+/* The GPU and SDL threads filter themselves once their set-up is done. */
+static int enter_sandbox_hook(void *role, char *err, size_t errlen)
+{
+	return sandbox_enter((enum sandbox_role)(intptr_t)role, NULL, err,
+			     errlen);
+}
+
 int machine_add_display(struct machine *m, const struct vm_options *o)
 {
+	const struct gpu_module *gm;
 	struct virtio_slot *s;
 	char err[256];
 
 	if (o->gpu == GPU_NONE)
 		return 0;
-	m->display = open_display(m, o);
+	gm = gpu_module_load(err, sizeof(err));
+	if (!gm) {
+		fprintf(stderr, "minivmm: --gpu: %s\n", err);
+		return -1;
+	}
+	gm->virgl_thread_hook(enter_sandbox_hook, (void *)(intptr_t)SANDBOX_GPU);
+	gm->sdl_thread_hook(enter_sandbox_hook,
+			    (void *)(intptr_t)SANDBOX_DISPLAY);
+	m->display = open_display(m, o, gm);
 	if (!m->display && o->display != DISPLAY_NONE)
 		return -1;
 	if (m->display) {
@@ -154,7 +171,7 @@ int machine_add_display(struct machine *m, const struct vm_options *o)
 	/* virgl: virglrenderer on its own GPU thread, EGL surfaceless (no
 	 * window system or render node needed). */
 	if (o->gpu == GPU_VIRGL &&
-	    virtio_gpu_enable_virgl(m->gpu, err, sizeof(err))) {
+	    gm->enable_virgl(m->gpu, err, sizeof(err))) {
 		fprintf(stderr, "minivmm: --gpu virgl: %s\n", err);
 		return -1;
 	}

@@ -12,6 +12,7 @@
 #include "boot.h"
 #include "layout.h"
 #include "control.h"
+#include "gpu_module.h"
 #include "machine.h"
 #include "virtio_slot.h"
 #include "options.h"
@@ -156,6 +157,12 @@ int main(int argc, char **argv)
 	}
 	if (o.initrd && read_file("initrd", o.initrd, o.mem, &initrd))
 		return EXIT_USAGE;
+	/* The GPU stack is a module: a missing or mismatched one is found
+	 * here, before KVM, like any other unusable input. */
+	if (o.gpu != GPU_NONE && !gpu_module_load(err, sizeof(err))) {
+		fprintf(stderr, "minivmm: --gpu: %s\n", err);
+		return EXIT_ERROR;
+	}
 	cmdline = build_cmdline(&o);
 	if (!cmdline) {
 		fprintf(stderr, "minivmm: out of memory\n");

@@ -65,6 +65,15 @@ if [ -f "$K" ]; then
     expect disk-too-many   2 "too many --disk"       -- --kernel "$K" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" \
         --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro" --disk "$T/disk.img,ro"
     expect console-bogus   2 "console: 'tty' is not" -- --kernel "$K" --console tty
+    expect seccomp-bogus   2 "seccomp: 'strict' is not enforce, log or off" -- --kernel "$K" --seccomp strict
+    # The GPU stack is a module next to the binary: without it, --gpu
+    # fails early and says why; a VM without a GPU does not need it.
+    mkdir -p "$T/alone"; cp "$M" "$T/alone/minivmm"
+    M_SAVED=$M; M=$T/alone/minivmm
+    expect gpu-module-missing 1 "GPU module minivmm-gpu.so is missing" -- --kernel "$K" --gpu 2d
+    echo garbage >"$T/alone/minivmm-gpu.so"
+    expect gpu-module-broken  1 "cannot load the GPU module" -- --kernel "$K" --gpu virgl
+    M=$M_SAVED
     if command -v flock >/dev/null; then
         flock -x "$T/disk.img" sleep 30 &
         lockpid=$!
@@ -123,7 +132,7 @@ fi
 # --help documents every option and the exit statuses; --version works.
 st=0; "$M" --help >"$T/help" 2>&1 || st=$?
 ok=1
-for w in --kernel --initrd --cmdline --append --mem --cpus --name --disk --console --no-rng --virtio-mmio-cmdline --help --version "Exit status" "Ctrl-A x"; do
+for w in --kernel --initrd --cmdline --append --mem --cpus --name --disk --console --no-rng --virtio-mmio-cmdline --gpu --display --resolution --control --seccomp --help --version "Exit status" "Ctrl-A x"; do
     grep -q -- "$w" "$T/help" || { ok=0; echo "    --help lacks $w"; }
 done
 [ "$st" -eq 0 ] && [ $ok = 1 ] && echo "PASS cli:help" || echo "FAIL cli:help"
