@@ -43,6 +43,9 @@
 #define CONTROL_JOB_TIMEOUT_MS	5000	/* keyboard stuck: give up typing */
 #define CONTROL_WRITE_TIMEOUT_MS 2000	/* client not reading: dropped */
 #define CONTROL_IDLE_TIMEOUT_MS	60000	/* client silent: dropped */
+#define CONTROL_LINE_TIMEOUT_MS	10000	/* a request line left unfinished */
+#define CONTROL_EVICT_IDLE_MS	1000	/* all slots taken: the longest idle
+					 * for this long makes room */
 #define CONTROL_CLIENT_TIMEOUT_MS 10000	/* ctl waits this (+ typing) */
 
 /* What the commands act on; anything may be missing (NULL), and the
@@ -137,6 +140,22 @@ int control_build_request(int argc, char **argv, char *line, size_t cap,
 			  char *err, size_t errlen);
 
 /* ---- the server (vmm/control.c) --------------------------------------- */
+
+/* Clients are untrusted; what one can hold is bounded:
+ * - a request line: CONTROL_LINE_MAX bytes ("error: request too long",
+ *   then the connection is closed), finished within
+ *   control_line_timeout_ms of its first byte ("error: request not
+ *   finished in time", closed);
+ * - its answers: unread for CONTROL_WRITE_TIMEOUT_MS, it is dropped;
+ * - a slot: silent for control_idle_timeout_ms, it is dropped; when all
+ *   CONTROL_MAX_CLIENTS are taken, a newcomer takes the place of the
+ *   client idle longest (no request in progress, nothing unsent, nothing
+ *   half sent) once that one has been idle CONTROL_EVICT_IDLE_MS;
+ *   otherwise the newcomer gets "error: too many clients".
+ * A client that hangs up in the middle of a line has that fragment
+ * discarded (a half-closed one, still reading, has it run as its last
+ * request).  Tests shorten the two timeouts. */
+extern unsigned control_idle_timeout_ms, control_line_timeout_ms;
 
 struct control_client;
 

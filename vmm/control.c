@@ -9,9 +9,14 @@
  * answer is unsent, its socket is not read, so a fast writer cannot make
  * us buffer more.
  *
- * A client that shuts down its writing side still gets its answers.  One
- * that goes away entirely still has the requests it sent carried out
- * (a `type` is not cut short); their answers are discarded.
+ * A client that shuts down its writing side still gets its answers (an
+ * unterminated last line counts as a request).  One that goes away
+ * entirely still has the whole lines it sent carried out (a `type` is not
+ * cut short) and their answers discarded; a line it left unfinished is
+ * not a request and is dropped (a `stop` cut off as "sto" or a `type`
+ * cut in the middle must do nothing).
+ *
+ * Limits per client: see control.h.
  *
  * One timerfd drives typing (every CONTROL_TICK_MS while any is running)
  * and the timeouts (every TIMEOUT_TICK_MS while any client is
@@ -34,6 +39,9 @@
 #define TIMEOUT_TICK_MS	250
 #define OUT_CAP		(2 * CONTROL_RESP_MAX)
 
+unsigned control_idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS;
+unsigned control_line_timeout_ms = CONTROL_LINE_TIMEOUT_MS;
+
 struct control_client {
 	struct control *c;
 	unsigned slot;
@@ -46,6 +54,7 @@ struct control_client {
 	int closing;		/* drop once the output is out */
 	uint64_t active_ms;	/* last request byte or answer */
 	uint64_t out_ms;	/* output pending since / last progress */
+	uint64_t line_ms;	/* the first byte of the unfinished line */
 	size_t in_len, out_len;
 	char in[CONTROL_LINE_MAX];
 	char out[OUT_CAP];
@@ -121,6 +130,8 @@ static void read_some(struct control_client *cl, uint64_t now)
 		return;
 	n = recv(cl->fd, cl->in + cl->in_len, room, MSG_DONTWAIT);
 	if (n > 0) {
+		if (!cl->in_len)
+			cl->line_ms = now;
 		cl->in_len += (size_t)n;
 		cl->active_ms = now;
 	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -167,6 +178,8 @@ static void finish(struct control_client *cl, uint64_t now)
 	struct control *c = cl->c;
 
 	cl->busy = 0;
+	/* Nothing was read while it ran: a begun line's clock restarts. */
+	cl->line_ms = now;
 	answer(cl, cl->x.resp, cl->x.resp_len, now);
 	if (cl->x.stop) {
 		/* The answer first: stopping may end the loop for good. */
@@ -175,6 +188,8 @@ static void finish(struct control_client *cl, uint64_t now)
 		c->hooks.stop(c->hooks.stop_ctx);
 	}
 }
+
+static int really_hung_up(int fd);
 
 /* Takes and starts the next request; 0 when there is no whole line. */
 static int take_line(struct control_client *cl, uint64_t now)
@@ -193,8 +208,22 @@ static int take_line(struct control_client *cl, uint64_t now)
 		cl->in_len = 0;
 		cl->closing = 1;
 		return 1;
+	} else if (cl->eof && cl->in_len &&
+		   (cl->gone || really_hung_up(cl->fd))) {
+		/* Cut off by a client that went away: not a request.  (Its
+		 * hang-up may come after the event that brought the data.) */
+		mark_gone(cl);
+		cl->in_len = 0;
+		return 0;
 	} else if (cl->eof && cl->in_len) {
 		len = used = cl->in_len;	/* the last line, unterminated */
+	} else if (cl->in_len && now - cl->line_ms >= control_line_timeout_ms) {
+		answer(cl, msg, control_format(msg, sizeof(msg), 0,
+					       "request not finished in time"),
+		       now);
+		cl->in_len = 0;
+		cl->closing = 1;
+		return 1;
 	} else {
 		return 0;
 	}
@@ -204,6 +233,8 @@ static int take_line(struct control_client *cl, uint64_t now)
 				      now) == CONTROL_PENDING;
 	memmove(cl->in, cl->in + used, cl->in_len - used);
 	cl->in_len -= used;
+	/* What follows was sent with this line: its clock starts now. */
+	cl->line_ms = now;
 	if (!cl->busy)
 		finish(cl, now);
 	return 1;
@@ -253,7 +284,7 @@ static int service(struct control_client *cl, uint64_t now)
 	if ((cl->closing && !cl->out_len) ||
 	    (cl->out_len && now - cl->out_ms >= CONTROL_WRITE_TIMEOUT_MS) ||
 	    (!cl->busy && !cl->out_len &&
-	     now - cl->active_ms >= CONTROL_IDLE_TIMEOUT_MS)) {
+	     now - cl->active_ms >= control_idle_timeout_ms)) {
 		drop(cl);
 		return 0;
 	}
@@ -298,6 +329,36 @@ static void refuse(int fd)
 	close(fd);
 }
 
+/* All slots taken: the client idle longest makes room, if it is doing
+ * nothing (no request running, nothing to send, no line begun) and has
+ * been idle CONTROL_EVICT_IDLE_MS.  Its slot, or CONTROL_MAX_CLIENTS. */
+static unsigned evict_idle(struct control *c, uint64_t now)
+{
+	static const char msg[] = "error: dropped: idle while the server "
+				  "was full\n";
+	struct control_client *victim = NULL;
+	unsigned slot;
+
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *cl = c->client[i];
+
+		if (!cl || cl->busy || cl->out_len || cl->in_len ||
+		    now - cl->active_ms < CONTROL_EVICT_IDLE_MS)
+			continue;
+		if (!victim || cl->active_ms < victim->active_ms)
+			victim = cl;
+	}
+	if (!victim)
+		return CONTROL_MAX_CLIENTS;
+	slot = victim->slot;
+	if (!victim->gone &&
+	    send(victim->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* best effort: it is dropped either way */
+	}
+	drop(victim);
+	return slot;
+}
+
 static void add_client(struct control *c, int fd)
 {
 	struct control_client *cl = NULL;
@@ -305,6 +366,8 @@ static void add_client(struct control *c, int fd)
 
 	for (i = 0; i < CONTROL_MAX_CLIENTS && c->client[i]; i++)
 		;
+	if (i == CONTROL_MAX_CLIENTS)
+		i = evict_idle(c, now_ms());
 	if (i < CONTROL_MAX_CLIENTS)
 		cl = calloc(1, sizeof(*cl));
 	if (!cl || loop_add(c->loop, fd, EPOLLIN, on_client, cl) < 0) {

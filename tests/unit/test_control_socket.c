@@ -2,7 +2,11 @@
  * with real unix sockets, and the `ctl` client against it: requests and
  * answers, many clients, garbage, oversized lines, half-closed and
  * vanished clients, one that never reads, stale-socket reuse, and what
- * is never replaced. */
+ * is never replaced; hostile clients (binary, malformed, 1 MiB lines,
+ * hang-ups mid-line, silent and trickling clients, floods of them), each
+ * leaving the VM untouched, the server answering and no descriptor
+ * behind. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -217,12 +221,11 @@ static int put(int fd, const void *buf, size_t len)
 
 /* One line from fd within 5 s, newline dropped; NULL at EOF, on an error
  * or a timeout.  Reads byte by byte so nothing after it is consumed. */
-static const char *get_line(int fd)
+static const char *get_line_into(int fd, char *buf, size_t cap)
 {
-	static char buf[CONTROL_RESP_MAX + 1];
 	size_t n = 0;
 
-	while (n < sizeof(buf) - 1) {
+	while (n < cap - 1) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		if (poll(&p, 1, 5000) != 1 || recv(fd, buf + n, 1, 0) != 1)
@@ -234,6 +237,13 @@ static const char *get_line(int fd)
 		n++;
 	}
 	return NULL;
+}
+
+static const char *get_line(int fd)
+{
+	static char buf[CONTROL_RESP_MAX + 1];
+
+	return get_line_into(fd, buf, sizeof(buf));
 }
 
 /* The server closed the connection: EOF (or reset) within 5 s. */
@@ -591,6 +601,505 @@ TEST(test_socket_file_rules)
 	env_free(&e);
 }
 
+/* ---- hostile clients ---------------------------------------------------- */
+
+/* Descriptors open in this process (the server runs in it too). */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
+
+/* The server dropped every client it had: back to want within 3 s. */
+static int fds_back_to(int want)
+{
+	for (int i = 0; i < 300; i++) {
+		if (count_fds() == want)
+			return 1;
+		sleep_ms(10);
+	}
+	fprintf(stderr, "  %d descriptors open, %d expected\n", count_fds(),
+		want);
+	return 0;
+}
+
+/* What the VM saw; garbage must change none of it. */
+struct seen {
+	unsigned kbd, ptr, stops;
+	char shot[CONTROL_LINE_MAX];
+};
+
+static struct seen vm_seen(struct vm *v)
+{
+	struct seen s;
+
+	pthread_mutex_lock(&v->lock);
+	s.kbd = v->kbd_events;
+	s.ptr = v->ptr_events;
+	s.stops = v->stops;
+	memcpy(s.shot, v->shot, sizeof(s.shot));
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
+static int vm_unchanged(struct vm *v, const struct seen *before)
+{
+	struct seen now = vm_seen(v);
+
+	return now.kbd == before->kbd && now.ptr == before->ptr &&
+	       now.stops == before->stops && !strcmp(now.shot, before->shot);
+}
+
+/* Sends len bytes as far as the server takes them (it may stop reading
+ * and close); the bytes sent.  Gives up after 5 s. */
+static size_t send_what_goes(int fd, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	for (int waits = 0; done < len && waits < 250;) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t n = send(fd, buf + done, len - done,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			done += (size_t)n;
+		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			poll(&p, 1, 20);
+			waits++;
+		} else {
+			break;	/* EPIPE, ECONNRESET: it hung up */
+		}
+	}
+	return done;
+}
+
+static uint32_t rng_state = 12345;
+
+static uint32_t rnd(void)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return rng_state >> 8;
+}
+
+/* Random bytes (NULs, invalid UTF-8, control characters, '\r'), a
+ * newline only at each line's end: each line one "error: ..." answer, on
+ * one connection that stays open; nothing reaches the VM. */
+TEST(test_binary_garbage)
+{
+	struct env e;
+	char err[256], line[600];
+	struct seen before;
+	int fd, fds, errors = 0;
+
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	before = vm_seen(&e.vm);
+	fd = dial(e.path);
+	CHECK(fd >= 0);
+	for (int i = 0; i < 400; i++) {
+		size_t len = rnd() % (i < 200 ? 16 : sizeof(line) - 1);
+		const char *l;
+
+		for (size_t k = 0; k < len; k++) {
+			line[k] = (char)(rnd() & 0xff);
+			if (line[k] == '\n')
+				line[k] = '\0';
+		}
+		/* Half of them start with a real verb; a control character
+		 * at the end keeps them from being valid by chance. */
+		if (i % 2 && len > 13) {
+			static const char *verbs[] = { "type ", "key ",
+				"pointer ", "screenshot /" };
+			const char *v = verbs[i / 2 % 4];
+
+			memcpy(line, v, strlen(v));
+			line[len - 1] = '\x01';
+		}
+		line[len] = '\n';
+		CHECK_EQ(put(fd, line, len + 1), 0);
+		l = get_line(fd);
+		if (l && !strncmp(l, "error: ", 7) && !strchr(l, '\x01'))
+			errors++;
+		else
+			fprintf(stderr, "  line %d: answer '%s'\n", i,
+				l ? l : "(none)");
+	}
+	CHECK_EQ(errors, 400);
+	/* NULs inside real requests, and nothing but NULs. */
+	CHECK_EQ(put(fd, "ping\0\n", 6), 0);
+	CHECK(line_is(fd, "error: unknown command"));
+	CHECK_EQ(put(fd, "type ab\0cd\n", 11), 0);
+	CHECK(line_is(fd, "error: unknown command"));
+	CHECK_EQ(put(fd, "\0\0\0\0\n", 5), 0);
+	CHECK(line_is(fd, "error: unknown command"));
+	CHECK_EQ(put(fd, "stop\0\n", 6), 0);
+	CHECK(line_is(fd, "error: unknown command"));
+	CHECK(vm_unchanged(&e.vm, &before));
+	CHECK_EQ(put(fd, "ping\n", 5), 0);
+	CHECK(line_is(fd, "ok pong"));
+	close(fd);
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+}
+
+/* Every malformed request gets its error; the VM sees none of them. */
+TEST(test_malformed_requests)
+{
+	static const struct { const char *req, *want; } cases[] = {
+		{ "PING\n", "error: unknown command" },
+		{ "pingx\n", "error: unknown command" },
+		{ " ping\n", "error: unknown command" },
+		{ "ping \n", "error: usage: ping" },
+		{ "stop now\n", "error: usage: stop" },
+		{ "stop \n", "error: usage: stop" },
+		{ "\r\n", "error: unknown command" },
+		{ "\r\r\n", "error: unknown command" },
+		{ "reboot\n", "error: unknown command" },
+		{ "screenshot\n", "error: usage: screenshot /ABSOLUTE/PATH" },
+		{ "screenshot \n", "error: usage: screenshot /ABSOLUTE/PATH" },
+		{ "screenshot relative.png\n",
+		  "error: usage: screenshot /ABSOLUTE/PATH" },
+		{ "screenshot /\xff\xfe.png\n", "error: request is not UTF-8 text" },
+		{ "screenshot /a\tb\n", "error: control character in request" },
+		{ "key\n", "error: usage: key NAME[+NAME...]" },
+		{ "key \n", "error: usage: key NAME[+NAME...]" },
+		{ "key a b\n", "error: usage: key NAME[+NAME...]" },
+		{ "key ctrl+\n", "error: empty key name in combination" },
+		{ "key +a\n", "error: empty key name in combination" },
+		{ "key a+a\n", "error: key given twice in combination 'a'" },
+		{ "key a+b+c+d+e+f+g+h+i\n",
+		  "error: too many keys in combination" },
+		{ "key \xc3\xa9\n", "error: unknown key '\xc3\xa9'" },
+		{ "type\n", "error: usage: type TEXT" },
+		{ "type \n", "error: usage: type TEXT" },
+		{ "type caf\xc3\xa9\n",
+		  "error: cannot type non-ASCII text (US keyboard layout)" },
+		{ "type \x1b[2J\n", "error: control character in request" },
+		{ "pointer\n", "error: usage: pointer X Y [click]" },
+		{ "pointer 1\n", "error: usage: pointer X Y [click]" },
+		{ "pointer -1 5\n", "error: usage: pointer X Y [click]" },
+		{ "pointer 1 2 3\n", "error: usage: pointer X Y [click]" },
+		{ "pointer 1  2\n", "error: usage: pointer X Y [click]" },
+		{ "pointer 1 2 click click\n",
+		  "error: usage: pointer X Y [click]" },
+		{ "pointer 99999999 1\n", "error: usage: pointer X Y [click]" },
+		{ "pointer 9999999 1\n",
+		  "error: position 9999999,1 is outside the 800x600 screen" },
+		{ "pointer 0x10 1\n", "error: usage: pointer X Y [click]" },
+	};
+	struct env e;
+	char err[256];
+	struct seen before;
+	int fd, fds;
+
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	before = vm_seen(&e.vm);
+	fd = dial(e.path);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_EQ(put(fd, cases[i].req, strlen(cases[i].req)), 0);
+		if (!line_is(fd, cases[i].want)) {
+			fprintf(stderr, "  for request %u\n", i);
+			CHECK(0);
+		}
+	}
+	CHECK(vm_unchanged(&e.vm, &before));
+	CHECK_EQ(put(fd, "ping\n", 5), 0);
+	CHECK(line_is(fd, "ok pong"));
+	close(fd);
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+}
+
+/* 1 MiB without a newline, and 1 MiB of a would-be `type` with one at
+ * the end: "request too long", the connection closed, nothing typed. */
+TEST(test_oversized_requests)
+{
+	const size_t big = 1 << 20;
+	char *buf = malloc(big);
+	struct env e;
+	char err[256];
+	struct seen before;
+	int fd, fds;
+
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	before = vm_seen(&e.vm);
+	memset(buf, 'x', big);
+	fd = dial(e.path);
+	/* The server stops reading at CONTROL_LINE_MAX and hangs up. */
+	CHECK(send_what_goes(fd, buf, big) < big);
+	CHECK(line_is(fd, "error: request too long"));
+	CHECK(closed_by_server(fd));
+	close(fd);
+
+	memcpy(buf, "type ", 5);
+	buf[big - 1] = '\n';
+	fd = dial(e.path);
+	CHECK(send_what_goes(fd, buf, big) < big);
+	CHECK(line_is(fd, "error: request too long"));
+	CHECK(closed_by_server(fd));
+	close(fd);
+	CHECK(vm_unchanged(&e.vm, &before));
+	CHECK(ask(e.path, "ping\n", "ok pong"));
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+	free(buf);
+}
+
+/* Hung up in the middle of a line: the fragment is not a request (a
+ * `stop` cut short must not stop the VM, a `type` cut short must not
+ * type), whether the client just closed or closed with an answer it
+ * never read (the server then sees ECONNRESET). */
+TEST(test_disconnect_mid_line)
+{
+	static const char *frags[] = { "stop", "type abcdef", "key enter",
+				       "pointer 1 2 click", "screenshot /x.png" };
+	struct env e;
+	char err[256];
+	struct seen before;
+	int fd, fds;
+
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	before = vm_seen(&e.vm);
+	for (unsigned i = 0; i < 2 * sizeof(frags) / sizeof(frags[0]); i++) {
+		const char *f = frags[i / 2];
+
+		fd = dial(e.path);
+		CHECK(fd >= 0);
+		if (i % 2) {
+			CHECK_EQ(put(fd, "ping\n", 5), 0);
+			CHECK_EQ(put(fd, f, strlen(f)), 0);
+			sleep_ms(50);	/* the answer is there, unread */
+		} else {
+			CHECK_EQ(put(fd, f, strlen(f)), 0);
+		}
+		close(fd);
+	}
+	CHECK(fds_back_to(fds));
+	sleep_ms(100);
+	CHECK(vm_unchanged(&e.vm, &before));
+	/* A whole line before the hang-up is still carried out. */
+	fd = dial(e.path);
+	CHECK_EQ(put(fd, "key enter\nkey ent", 17), 0);
+	close(fd);
+	for (int i = 0; i < 300 && vm_count(&e.vm, &e.vm.kbd_events) ==
+	     before.kbd; i++)
+		sleep_ms(10);
+	sleep_ms(50);
+	CHECK_EQ(vm_count(&e.vm, &e.vm.kbd_events), before.kbd + 4);
+	CHECK(ask(e.path, "ping\n", "ok pong"));
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+}
+
+/* A client that never sends, one that stops in the middle of a line and
+ * one that trickles a byte at a time: dropped (the latter two told why)
+ * once the idle and line timeouts pass; others are served meanwhile. */
+TEST(test_silent_and_slow_clients)
+{
+	struct env e;
+	char err[256];
+	int silent, half, slow, fds;
+	uint64_t t0;
+	struct timespec ts;
+
+	control_idle_timeout_ms = 800;
+	control_line_timeout_ms = 800;
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	silent = dial(e.path);
+	half = dial(e.path);
+	slow = dial(e.path);
+	CHECK(silent >= 0 && half >= 0 && slow >= 0);
+	CHECK_EQ(put(half, "pin", 3), 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* "pin" at a byte per 300 ms: always active, never finished. */
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(put(slow, &"pin"[i], 1), 0);
+		CHECK(ask(e.path, "ping\n", "ok pong"));
+		sleep_ms(300);
+	}
+	CHECK(line_is(half, "error: request not finished in time"));
+	CHECK(closed_by_server(half));
+	CHECK(line_is(slow, "error: request not finished in time"));
+	CHECK(closed_by_server(slow));
+	CHECK(closed_by_server(silent));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Not before their time. */
+	CHECK((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 -
+	      t0 >= 700);
+	close(silent);
+	close(half);
+	close(slow);
+	CHECK(ask(e.path, "ping\n", "ok pong"));
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+	control_idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS;
+	control_line_timeout_ms = CONTROL_LINE_TIMEOUT_MS;
+}
+
+/* 80 clients at once that connect and say nothing: 16 are taken, the
+ * rest told "too many clients" and closed.  A second later a newcomer
+ * takes the place of the one idle longest (told why), never that of one
+ * with a request begun; when all are gone no descriptor is left. */
+TEST(test_flood_of_idle_clients)
+{
+	enum { N = 80 };
+	struct env e;
+	char err[256];
+	int fd[N], taken = 0, refused = 0, fds, newcomer;
+
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	for (int i = 0; i < N; i++) {
+		fd[i] = dial(e.path);
+		CHECK(fd[i] >= 0);
+	}
+	for (int i = 0; i < N; i++) {
+		struct pollfd p = { .fd = fd[i], .events = POLLIN };
+
+		/* The refused hear at once; the taken hear nothing. */
+		if (poll(&p, 1, i < CONTROL_MAX_CLIENTS ? 50 : 2000) == 0) {
+			taken += i < CONTROL_MAX_CLIENTS;
+			continue;
+		}
+		if (line_is(fd[i], "error: too many clients") &&
+		    closed_by_server(fd[i]))
+			refused++;
+		close(fd[i]);
+		fd[i] = -1;
+	}
+	CHECK_EQ(taken, CONTROL_MAX_CLIENTS);
+	CHECK_EQ(refused, N - CONTROL_MAX_CLIENTS);
+	if (taken != CONTROL_MAX_CLIENTS)
+		goto out;
+	/* The first (taken first) begins a request; the others ask
+	 * something later, so the first is the one idle longest, but it
+	 * is not the one to go: the second is. */
+	CHECK_EQ(put(fd[0], "pi", 2), 0);
+	sleep_ms(100);
+	for (int i = 1; i < CONTROL_MAX_CLIENTS; i++) {
+		CHECK_EQ(put(fd[i], "ping\n", 5), 0);
+		CHECK(line_is(fd[i], "ok pong"));
+	}
+	/* Full and nobody idle long enough yet. */
+	newcomer = dial(e.path);
+	CHECK(line_is(newcomer, "error: too many clients"));
+	CHECK(closed_by_server(newcomer));
+	close(newcomer);
+	sleep_ms(CONTROL_EVICT_IDLE_MS + 300);
+	newcomer = dial(e.path);
+	CHECK_EQ(put(newcomer, "ping\n", 5), 0);
+	CHECK(line_is(newcomer, "ok pong"));
+	close(newcomer);
+	/* The next oldest, idle, made the room. */
+	CHECK(line_is(fd[1], "error: dropped: idle while the server was full"));
+	CHECK(closed_by_server(fd[1]));
+	close(fd[1]);
+	fd[1] = -1;
+	CHECK_EQ(put(fd[0], "ng\n", 3), 0);
+	CHECK(line_is(fd[0], "ok pong"));
+out:
+	for (int i = 0; i < N; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	CHECK(fds_back_to(fds));
+	CHECK(ask(e.path, "ping\n", "ok pong"));
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+}
+
+/* 64 threads each connecting and asking at the same moment: every one
+ * gets "ok pong" or "error: too many clients", nothing else. */
+struct racer {
+	const char *path;
+	pthread_barrier_t *go;
+	int outcome;	/* 1 pong, 2 refused, 0 anything else */
+	char buf[CONTROL_RESP_MAX + 1];
+};
+
+static void *racer_run(void *arg)
+{
+	struct racer *r = arg;
+	const char *l;
+	int fd;
+
+	pthread_barrier_wait(r->go);
+	fd = dial(r->path);
+	if (fd < 0)
+		return NULL;
+	if (put(fd, "ping\n", 5) < 0 && errno != EPIPE && errno != ECONNRESET) {
+		close(fd);
+		return NULL;
+	}
+	l = get_line_into(fd, r->buf, sizeof(r->buf));
+	if (l && !strcmp(l, "ok pong"))
+		r->outcome = 1;
+	else if (l && !strcmp(l, "error: too many clients"))
+		r->outcome = 2;
+	close(fd);
+	return NULL;
+}
+
+TEST(test_many_clients_at_once)
+{
+	enum { N = 64 };
+	struct env e;
+	char err[256];
+	pthread_t t[N];
+	struct racer r[N];
+	pthread_barrier_t go;
+	int pong = 0, refused = 0, fds;
+
+	env_init(&e);
+	CHECK_EQ(env_start(&e, err, sizeof(err)), 0);
+	fds = count_fds();
+	pthread_barrier_init(&go, NULL, N);
+	for (int i = 0; i < N; i++) {
+		r[i].path = e.path;
+		r[i].go = &go;
+		r[i].outcome = 0;
+		if (pthread_create(&t[i], NULL, racer_run, &r[i]))
+			abort();
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		pong += r[i].outcome == 1;
+		refused += r[i].outcome == 2;
+	}
+	pthread_barrier_destroy(&go);
+	CHECK_EQ(pong + refused, N);
+	CHECK(pong >= 1);
+	CHECK(ask(e.path, "ping\n", "ok pong"));
+	CHECK(fds_back_to(fds));
+	env_halt(&e);
+	env_free(&e);
+}
+
 /* ---- the ctl client ---------------------------------------------------- */
 
 /* Runs ctl_client_main with stdout and stderr captured into out/errs. */
@@ -778,6 +1287,13 @@ int main(void)
 	RUN(test_half_closed_and_vanished_clients);
 	RUN(test_client_that_never_reads);
 	RUN(test_socket_file_rules);
+	RUN(test_binary_garbage);
+	RUN(test_malformed_requests);
+	RUN(test_oversized_requests);
+	RUN(test_disconnect_mid_line);
+	RUN(test_silent_and_slow_clients);
+	RUN(test_flood_of_idle_clients);
+	RUN(test_many_clients_at_once);
 	RUN(test_ctl_client);
 	RUN(test_ctl_client_bad_server);
 	return CHECK_DONE();
