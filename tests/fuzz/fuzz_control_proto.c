@@ -8,8 +8,9 @@
  * display, 3 no stop hook, 4 screenshots fail, 5 no screen_size hook,
  * 6 the keyboard never drains), a pending-events pattern byte, a
  * response-buffer size for control_format, one spare - then request
- * lines separated by '\n', each carried out to the end (typing is
- * stepped with the clock running, so a stuck keyboard times out).
+ * lines separated by '\n' (the first 64), each carried out to the end
+ * (typing is stepped with the clock running, so a stuck keyboard times
+ * out).
  *
  * Checks: every response is one "ok..." or "error: ..." line without
  * control characters, that fits; a request leaves no key or button held
@@ -30,6 +31,7 @@
 struct rec {
 	unsigned events;
 	int down[KEY_CNT];	/* presses minus releases per code */
+	int held;		/* codes down now */
 	int32_t last_x, last_y;
 	int moved;
 };
@@ -47,6 +49,7 @@ static void rec_event(struct rec *r, uint16_t type, uint16_t code, int32_t value
 		FZ_CHECK(code > 0 && code < KEY_CNT);
 		FZ_CHECK(value == 0 || value == 1);
 		r->down[code] += value ? 1 : -1;
+		r->held += value ? 1 : -1;
 		/* Never released before pressed, never pressed twice. */
 		FZ_CHECK(r->down[code] == 0 || r->down[code] == 1);
 		break;
@@ -125,10 +128,9 @@ static const struct display_ops disp_ops = {
 static struct display disp = { .ops = &disp_ops };
 
 /* Nothing held down once a request is over. */
-static FZ_CHECKER void check_released(void)
+static void check_released(void)
 {
-	for (unsigned c = 0; c < KEY_CNT; c++)
-		FZ_CHECK(!kbd.down[c] && !ptr.down[c]);
+	FZ_CHECK(!kbd.held && !ptr.held);
 }
 
 static FZ_CHECKER void check_resp(const struct control_exec *x)
@@ -260,12 +262,17 @@ static void client(const char *line, size_t len, size_t cap)
 	}
 }
 
+/* Requests carried out per input: thousands of empty lines taught the
+ * fuzzer nothing and slowed it to a sixth of its speed. */
+#define MAX_REQUESTS 64
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
 	struct control_hooks h = { 0 };
 	uint8_t cap;
 	const char *p, *end;
+	unsigned nreq = 0;
 
 	scr_w = fz_u16(&f);
 	scr_h = fz_u16(&f);
@@ -290,7 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	p = (const char *)f.p;
 	end = p + f.n;
-	while (p <= end) {
+	while (p <= end && nreq++ < MAX_REQUESTS) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		char text[256], fmt[16 + 200];
