@@ -7,7 +7,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -MMD -MP \
 	   -fno-strict-aliasing
 # Debian libraries (README: "Dependencies and why").  The GPU stack's
 # are linked into the GPU module only (include/gpu_module.h).
-PKGS    := libseccomp
+PKGS    := libseccomp liblzma
 GPU_PKGS := sdl2 libpng virglrenderer epoxy egl
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) $(GPU_PKGS))
 LDLIBS  += -lpthread -luring $(shell pkg-config --libs $(PKGS))
@@ -42,11 +42,15 @@ GUEST := $(B)/guest
 all: $(B)/minivmm $(B)/minivmm-gpu.so
 
 # --export-dynamic: the GPU module calls back into minivmm.
+# Linked beside and renamed over: a test starting minivmm during a rebuild
+# gets the old file or the new one, never half of one.
 $(B)/minivmm: $(filter-out $(GPU_SRCS:%.c=$(B)/obj/%.o),$(LIB_OBJS)) $(VMM_OBJS)
-	$(CC) $(CFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -rdynamic -o $@.tmp $(filter %.o,$^) $(LDFLAGS) $(LDLIBS)
+	mv -f $@.tmp $@
 
 $(B)/minivmm-gpu.so: $(GPU_OBJS)
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS) $(GPU_LDLIBS)
+	$(CC) $(CFLAGS) -shared -o $@.tmp $^ $(LDFLAGS) $(GPU_LDLIBS)
+	mv -f $@.tmp $@
 
 # Flags live here: objects are rebuilt when it changes.
 $(LIB_OBJS) $(VMM_OBJS) $(ASAN_LIB_OBJS) $(GPU_OBJS): Makefile

@@ -152,10 +152,14 @@ int x86_boot_load(struct guest_mem *gm, const struct boot_config *cfg,
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
 	size_t cmdline_len = strlen(cmdline);
 	struct bzimage_info bi;
+	struct vmlinux_info vi;
 	struct ram_layout rl;
 	uint64_t kern_end, initrd_addr = 0;
 
 	if (bzimage_parse(cfg->kernel, cfg->kernel_size, &bi, why) < 0)
+		return -1;
+	if (cfg->vmlinux &&
+	    vmlinux_parse(cfg->vmlinux, cfg->vmlinux_size, &bi, &vi, why) < 0)
 		return -1;
 	/* cmdline_size excludes the NUL; our window at CMDLINE_ADDR includes it. */
 	if (cmdline_len > bi.cmdline_size) {
@@ -199,19 +203,38 @@ int x86_boot_load(struct guest_mem *gm, const struct boot_config *cfg,
 		{ initrd_addr, cfg->initrd, cfg->initrd_size },
 	};
 	const unsigned nr_blobs = cfg->initrd_size ? 8 : 7;
+	/* A decompressed kernel replaces the compressed payload (blob 6). */
+	const unsigned skip = cfg->vmlinux ? 6 : nr_blobs;
 
 	/* All or nothing: a hole in guest memory is caught before any write. */
 	for (unsigned i = 0; i < nr_blobs; i++) {
-		if (!guest_mem_ptr(gm, blobs[i].gpa, blobs[i].len)) {
+		if (i != skip && !guest_mem_ptr(gm, blobs[i].gpa, blobs[i].len)) {
 			*why = "guest memory does not cover the boot layout (minivmm bug)";
 			return -1;
 		}
 	}
+	for (unsigned i = 0; cfg->vmlinux && i < vi.nr_segs; i++) {
+		if (!guest_mem_ptr(gm, vi.seg[i].paddr, vi.seg[i].memsz)) {
+			*why = kernel_too_big_msg(vi.seg[i].paddr + vi.seg[i].memsz);
+			return -1;
+		}
+	}
 	for (unsigned i = 0; i < nr_blobs; i++)
-		guest_mem_write(gm, blobs[i].gpa, blobs[i].src, blobs[i].len);
+		if (i != skip)
+			guest_mem_write(gm, blobs[i].gpa, blobs[i].src, blobs[i].len);
+	for (unsigned i = 0; cfg->vmlinux && i < vi.nr_segs; i++) {
+		const struct vmlinux_segment *sg = &vi.seg[i];
+
+		guest_mem_write(gm, sg->paddr, cfg->vmlinux + sg->offset,
+				sg->filesz);
+		if (sg->memsz > sg->filesz)
+			memset(guest_mem_ptr(gm, sg->paddr + sg->filesz,
+					     sg->memsz - sg->filesz), 0,
+			       sg->memsz - sg->filesz);
+	}
 
 	*entry = (struct boot_entry){
-		.rip = KERNEL_LOAD_ADDR + STARTUP_64_OFFSET,
+		.rip = cfg->vmlinux ? vi.entry : KERNEL_LOAD_ADDR + STARTUP_64_OFFSET,
 		.rsi = BOOT_PARAMS_ADDR,
 		.cr3 = PML4_ADDR,
 		.gdt_base = GDT_ADDR,

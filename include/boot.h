@@ -27,6 +27,29 @@ struct bzimage_info {
 int bzimage_parse(const uint8_t *img, size_t size, struct bzimage_info *info,
 		  const char **why);
 
+/* The decompressed kernel (vmlinux.c): its PT_LOAD segments, each inside
+ * [pref_address, pref_address + init_size) - where the bzImage's own
+ * decompressor would have put it - and the entry point (startup_64). */
+#define VMLINUX_MAX_SEGMENTS	16
+struct vmlinux_segment {
+	uint64_t paddr, offset, filesz, memsz;
+};
+struct vmlinux_info {
+	struct vmlinux_segment seg[VMLINUX_MAX_SEGMENTS];
+	unsigned nr_segs;
+	uint64_t entry;
+};
+
+/* Checks a vmlinux ELF against the bzImage it came from; -1 with *why. */
+int vmlinux_parse(const uint8_t *elf, size_t size,
+		  const struct bzimage_info *bi, struct vmlinux_info *out,
+		  const char **why);
+
+/* Decompresses an xz-compressed bzImage payload into a malloc'd vmlinux
+ * (at most init_size bytes); -1 with *why (other compressions too). */
+int bzimage_decompress(const uint8_t *img, size_t size, uint8_t **out,
+		       size_t *out_size, const char **why);
+
 struct e820_entry {
 	uint64_t addr;
 	uint64_t size;
@@ -52,6 +75,9 @@ void ram_layout_for(uint64_t ram_size, struct ram_layout *out);
 
 struct boot_config {
 	const uint8_t *kernel;	size_t kernel_size;
+	/* Optional: the kernel already decompressed (bzimage_decompress),
+	 * loaded instead of the compressed payload and entered directly. */
+	const uint8_t *vmlinux;	size_t vmlinux_size;
 	const uint8_t *initrd;	size_t initrd_size;	/* may be NULL/0 */
 	const char *cmdline;
 	uint64_t ram_size;

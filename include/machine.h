@@ -23,6 +23,7 @@ struct virtio_input;
 struct file_buf {
 	uint8_t *data;
 	size_t size;
+	int mapped;	/* munmap, not free */
 };
 
 struct machine {
@@ -64,7 +65,7 @@ void machine_stop_display(struct machine *m);
 
 /* Builds and runs the VM; returns minivmm's exit status. */
 int machine_run(struct machine *m, const struct vm_options *o,
-		struct file_buf *kernel, struct file_buf *initrd,
-		const char *cmdline);
+		struct file_buf *kernel, struct file_buf *vmlinux,
+		struct file_buf *initrd, const char *cmdline);
 
 #endif

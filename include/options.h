@@ -35,6 +35,7 @@ struct vm_options {
 	uint32_t width, height;	/* --resolution, default 1024x768 */
 	const char *control;	/* --control PATH */
 	enum sandbox_mode seccomp;	/* --seccomp, default enforce */
+	int no_kernel_cache;		/* --no-kernel-cache */
 	int help, version;
 };
 

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
     # build
     gcc make pkg-config clang file
-    liburing-dev libseccomp-dev libfdt-dev
+    liburing-dev libseccomp-dev libfdt-dev liblzma-dev
     libsdl2-dev libvirglrenderer-dev libepoxy-dev libpng-dev
     libegl-dev libgbm-dev libdrm-dev
     # ACPI tables: iasl disassembles our DSDT in tests

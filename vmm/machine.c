@@ -14,6 +14,7 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "kernel_cache.h"
 #include "layout.h"
 #include "sandbox.h"
 #include "term.h"
@@ -87,14 +88,16 @@ static int add_virtio_devices(struct machine *m, const struct vm_options *o)
 }
 
 static int load_guest(struct machine *m, const struct vm_options *o,
-		      const struct file_buf *kernel, const struct file_buf *initrd,
-		      const char *cmdline)
+		      const struct file_buf *kernel,
+		      const struct file_buf *vmlinux,
+		      const struct file_buf *initrd, const char *cmdline)
 {
 	struct acpi_dsdt_dev dsdt[2 + VIRTIO_MAX_DEVICES];
 	unsigned n = 0;
 	struct acpi_config acfg;
 	struct boot_config bc = {
 		.kernel = kernel->data, .kernel_size = kernel->size,
+		.vmlinux = vmlinux->data, .vmlinux_size = vmlinux->size,
 		.initrd = initrd->data, .initrd_size = initrd->size,
 		.cmdline = cmdline,
 		.ram_size = o->mem,
@@ -277,14 +280,17 @@ static void teardown(struct machine *m)
  * only add to minivmm's own memory for the whole run. */
 static void release_file(struct file_buf *f)
 {
-	free(f->data);
+	if (f->mapped)
+		kernel_cache_unmap(f->data, f->size);
+	else
+		free(f->data);
 	f->data = NULL;
 	f->size = 0;
 }
 
 int machine_run(struct machine *m, const struct vm_options *o,
-		struct file_buf *kernel, struct file_buf *initrd,
-		const char *cmdline)
+		struct file_buf *kernel, struct file_buf *vmlinux,
+		struct file_buf *initrd, const char *cmdline)
 {
 	int code;
 
@@ -324,11 +330,12 @@ int machine_run(struct machine *m, const struct vm_options *o,
 	m->vm.name = o->name;
 	if (add_platform_devices(m) || add_virtio_devices(m, o) ||
 	    machine_add_display(m, o) ||
-	    load_guest(m, o, kernel, initrd, cmdline)) {
+	    load_guest(m, o, kernel, vmlinux, initrd, cmdline)) {
 		teardown(m);
 		return EXIT_ERROR;
 	}
 	release_file(kernel);
+	release_file(vmlinux);
 	release_file(initrd);
 	if (loop_add(&m->loop, m->vm.stop_fd, EPOLLIN, on_stop, m) ||
 	    start_input(m) || machine_start_control(m, o)) {

@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "control.h"
 #include "gpu_module.h"
+#include "kernel_cache.h"
 #include "machine.h"
 #include "virtio_slot.h"
 #include "options.h"
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 {
 	static struct machine m;
 	struct vm_options o;
-	struct file_buf kernel = { 0 }, initrd = { 0 };
+	struct file_buf kernel = { 0 }, vmlinux = { 0 }, initrd = { 0 };
 	struct bzimage_info info;
 	const char *why;
 	char err[256];
@@ -176,10 +177,23 @@ int main(int argc, char **argv)
 	}
 
 	term_raw_enter();
-	code = machine_run(&m, &o, &kernel, &initrd, cmdline);
+	/* The kernel decompressed on the host (kernel_cache.h): from the
+	 * cache, or made there in the background for the next boot. */
+	if (!o.no_kernel_cache) {
+		if (kernel_cache_map(kernel.data, kernel.size, &info,
+				     &vmlinux.data, &vmlinux.size) == 0)
+			vmlinux.mapped = 1;
+		else
+			kernel_cache_fill_async(kernel.data, kernel.size);
+	}
+
+	term_raw_enter();
+	code = machine_run(&m, &o, &kernel, &vmlinux, &initrd, cmdline);
 	term_restore();
 	free(cmdline);
 	free(kernel.data);
 	free(initrd.data);
+	if (vmlinux.mapped)
+		kernel_cache_unmap(vmlinux.data, vmlinux.size);
 	return code;
 }

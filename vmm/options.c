@@ -64,6 +64,13 @@ const char options_help[] =
 "                        on the command line, for kernels built with\n"
 "                        CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES and no ACPI;\n"
 "                        they are always described in the ACPI DSDT\n"
+"      --no-kernel-cache\n"
+"                        always let the guest decompress the kernel; by\n"
+"                        default an xz-compressed bzImage is decompressed\n"
+"                        once on the host (in the background, after the\n"
+"                        first boot) into ~/.cache/minivmm (or\n"
+"                        $MINIVMM_CACHE_DIR), which saves about a second\n"
+"                        per boot; the 4 most recent kernels are kept\n"
 "      --seccomp enforce|log|off\n"
 "                        system-call filtering of every thread once it is\n"
 "                        set up (docs/seccomp.md): enforce (default) stops\n"
@@ -235,6 +242,7 @@ static int parse_args(int argc, char **argv, struct vm_options *o,
 		{ "resolution", required_argument, NULL, 'S' },
 		{ "control",    required_argument, NULL, 'T' },
 		{ "seccomp",    required_argument, NULL, 'X' },
+		{ "no-kernel-cache", no_argument, NULL, 'K' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -269,6 +277,7 @@ static int parse_args(int argc, char **argv, struct vm_options *o,
 		case 'R': o->no_rng = 1; break;
 		case 'M': o->mmio_cmdline = 1; break;
 		case 'T': o->control = optarg; break;
+		case 'K': o->no_kernel_cache = 1; break;
 		case 'X':
 			if (sandbox_mode_parse(optarg, &o->seccomp)) {
 				snprintf(err, errlen, "--seccomp: '%.64s' is not "
