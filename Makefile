@@ -12,8 +12,9 @@ GPU_PKGS := sdl2 libpng virglrenderer epoxy egl
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) $(GPU_PKGS))
 LDLIBS  += -lpthread -luring $(shell pkg-config --libs $(PKGS))
 GPU_LDLIBS := $(shell pkg-config --libs $(GPU_PKGS))
+# The sanitizer builds (unit tests) also check guest-memory invariants.
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
-	   -fno-sanitize-recover=all
+	   -fno-sanitize-recover=all -DMINIVMM_DEBUG
 
 B := build
 VERSION := 0.1.0

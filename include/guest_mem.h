@@ -35,6 +35,26 @@ void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst, size_t len);
 int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t len);
 
+/* 1 if the host range [p, p+len) lies wholly inside one region.  Devices
+ * that keep host pointers into guest RAM (iovecs for io_uring, backing
+ * pages for the GPU) assert it where they use them, in debug builds:
+ * GUEST_MEM_ASSERT_HOST aborts with a message there (the unit tests and
+ * fuzzers are built with MINIVMM_DEBUG), and costs nothing otherwise. */
+int guest_mem_contains_host(const struct guest_mem *gm, const void *p,
+			    size_t len);
+void guest_mem_host_violation(const char *file, int line, const void *p,
+			      size_t len) __attribute__((noreturn));
+#ifdef MINIVMM_DEBUG
+#define GUEST_MEM_ASSERT_HOST(gm, p, len)				\
+	do {								\
+		if (!guest_mem_contains_host((gm), (p), (len)))		\
+			guest_mem_host_violation(__FILE__, __LINE__,	\
+						 (p), (len));		\
+	} while (0)
+#else
+#define GUEST_MEM_ASSERT_HOST(gm, p, len)	((void)(gm), (void)(p), (void)(len))
+#endif
+
 /* Overflow-safe a + b <= limit check used everywhere lengths are added. */
 static inline int range_add_ok(uint64_t a, uint64_t b, uint64_t *sum)
 {

@@ -1,6 +1,8 @@
 /* Guest physical memory lookups: the only translation from guest addresses
  * to host pointers.  Every end address is computed with an overflow check,
  * so a guest cannot make a range wrap around 2^64 into a valid region. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "guest_mem.h"
 
@@ -68,4 +70,27 @@ int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src, s
 	if (len)
 		memcpy(p, src, len);
 	return 0;
+}
+
+int guest_mem_contains_host(const struct guest_mem *gm, const void *p,
+			    size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (unsigned i = 0; i < gm->nr_regions; i++) {
+		uintptr_t start = (uintptr_t)gm->region[i].host;
+
+		if (a >= start && a - start <= gm->region[i].size &&
+		    len <= gm->region[i].size - (a - start))
+			return 1;
+	}
+	return 0;
+}
+
+void guest_mem_host_violation(const char *file, int line, const void *p,
+			      size_t len)
+{
+	fprintf(stderr, "minivmm: %s:%d: BUG: host range %p+%zu is outside "
+		"guest RAM\n", file, line, p, len);
+	abort();
 }

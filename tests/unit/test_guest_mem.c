@@ -129,8 +129,27 @@ TEST(test_read_write)
 	CHECK_EQ(guest_mem_read(&gm, 0x1000, out, 0), -1);
 }
 
+/* The debug-build check of host pointers devices derived. */
+TEST(test_contains_host)
+{
+	struct guest_mem gm = three_regions();
+
+	CHECK(guest_mem_contains_host(&gm, low, sizeof(low)));
+	CHECK(guest_mem_contains_host(&gm, low + 0x800, 0x800));
+	CHECK(guest_mem_contains_host(&gm, low + sizeof(low), 0));
+	CHECK(!guest_mem_contains_host(&gm, low + 0x800, 0x801));
+	CHECK(!guest_mem_contains_host(&gm, (void *)((uintptr_t)low + sizeof(low) + 1), 0));
+	CHECK(guest_mem_contains_host(&gm, top + 0x10, 0xf0));
+	CHECK(!guest_mem_contains_host(&gm, (void *)((uintptr_t)top - 1), 2));
+	CHECK(!guest_mem_contains_host(&gm, high, SIZE_MAX));
+	/* A range spanning two regions that happen to be adjacent on the
+	 * host is still two regions: refused. */
+	CHECK(!guest_mem_contains_host(&gm, low, sizeof(low) + 1));
+}
+
 int main(void)
 {
+	RUN(test_contains_host);
 	RUN(test_add_refuses_overlap);
 	RUN(test_add_refuses_bad_regions);
 	RUN(test_ptr_bounds);
