@@ -86,7 +86,7 @@ check_records() {
 }
 
 mkdir -p "$IMG/empty"
-mke2fs -q -t ext4 -d "$IMG/empty" "$SCRATCH/log.ext4" 32M
+mke2fs -q -t ext4 -d "$IMG/empty" "$SCRATCH/log.ext4" 32M >/dev/null
 disk=$SCRATCH/log.ext4
 if loop_over "$disk"; then
     disk=$loopdev
