@@ -14,8 +14,8 @@ PKGS=(
     acpica-tools
     # guest images and the nested runner
     qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils zstd
-    # headless display for SDL/GL tests
-    xvfb
+    # headless display for SDL/GL tests; xwd dumps the window (x11-apps)
+    xvfb x11-apps
 )
 
 missing=()
