@@ -686,6 +686,9 @@ static inline void dr_op(struct driver *dr, struct fz *f, unsigned op)
 		if (span) {
 			dr->m.host[at % span] = v;
 			dr->tainted = 1;
+			if (fz_trace())
+				fprintf(stderr, "fuzz: poke %#x at gpa %#llx\n", v,
+					(unsigned long long)(DR_BASE + at % span));
 		}
 		break;
 	}
