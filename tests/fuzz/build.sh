@@ -15,8 +15,8 @@ OUT=build/fuzz
 JOBS=${FUZZ_JOBS:-$(nproc)}
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -Iinclude -Idevices/virtio -Iboot -Itests/unit -Itests/fuzz"
-LIBS="-luring -lpng -lpthread -lm"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -Iinclude -Idevices/virtio -Iboot -Itests/unit -Itests/fuzz -DMINIVMM_DEBUG"
+LIBS="-luring -lpng -llzma -lpthread -lm"
 
 if ! echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n){return 0;}' | $CC -x c - -fsanitize=fuzzer -o /dev/null 2>/dev/null; then
 	echo "FAIL fuzz:build: $CC cannot link -fsanitize=fuzzer (apt-get install clang libclang-rt-14-dev)" >&2
