@@ -33,6 +33,11 @@ mkdir -p "$OUT/obj"
 # Newest header: any change rebuilds everything (simple and safe).
 HDR_STAMP=$(ls -t include/*.h devices/virtio/*.h boot/*.h 2>/dev/null | head -1)
 
+# Other compiler or flags (e.g. -DMINIVMM_DEBUG added): everything again.
+if [ "$(cat "$OUT/obj/flags" 2>/dev/null)" != "$CC $CFLAGS $SAN" ]; then
+	find "$OUT/obj" -name '*.o' -delete
+	printf '%s' "$CC $CFLAGS $SAN" >"$OUT/obj/flags"
+fi
 need=()
 for s in $SRCS; do
 	o=$OUT/obj/${s%.c}.o

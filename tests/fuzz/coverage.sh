@@ -1,8 +1,9 @@
 #!/bin/bash
 # Source coverage of the fuzz corpora: every target rebuilt with clang's
 # source-based coverage (no sanitizers) into build/fuzz/cov/, run once
-# over its corpora (tests/fuzz/corpus/<t>/ and what run.sh has found in
-# build/fuzz/corpus/<t>/), then one line per source file it exercises:
+# over its corpora (tests/fuzz/corpus/<t>/ and what run.sh and
+# campaign.sh have found in build/fuzz/corpus/<t>/ and
+# build/fuzz/campaign/corpus/<t>/), then one line per source file it exercises:
 #   COV fuzz:<target> <file>: lines NN.N%, branches NN.N%
 #
 #   tests/fuzz/coverage.sh [TARGET...]
@@ -16,8 +17,8 @@ PROFDATA=${LLVM_PROFDATA:-$(command -v llvm-profdata || command -v llvm-profdata
 LLVMCOV=${LLVM_COV:-$(command -v llvm-cov || command -v llvm-cov-14)}
 OUT=build/fuzz/cov
 JOBS=${FUZZ_JOBS:-$(nproc)}
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-strict-aliasing -Iinclude -Idevices/virtio -Iboot -Itests/unit -Itests/fuzz -fprofile-instr-generate -fcoverage-mapping"
-LIBS="-luring -lpng -lpthread -lm"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-strict-aliasing -Iinclude -Idevices/virtio -Iboot -Itests/unit -Itests/fuzz -DMINIVMM_DEBUG -fprofile-instr-generate -fcoverage-mapping"
+LIBS="-luring -lpng -llzma -lpthread -lm"
 
 # shellcheck source=tests/fuzz/common.sh
 . tests/fuzz/common.sh
@@ -58,6 +59,7 @@ for t in $(fuzz_targets "$@"); do
 	rm -f "$OUT/$t".*.profraw
 	dirs=("tests/fuzz/corpus/$t")
 	[ -d "build/fuzz/corpus/$t" ] && dirs+=("build/fuzz/corpus/$t")
+	[ -d "build/fuzz/campaign/corpus/$t" ] && dirs+=("build/fuzz/campaign/corpus/$t")
 	LLVM_PROFILE_FILE="$OUT/$t.%p.profraw" "$bin" -runs=0 -close_fd_mask=3 \
 		-max_len="$(fuzz_max_len "$t")" "${dirs[@]}" >"$OUT/$t.log" 2>&1 || true
 	"$PROFDATA" merge -sparse "$OUT/$t".*.profraw -o "$OUT/$t.profdata"
