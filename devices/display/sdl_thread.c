@@ -3,6 +3,7 @@
  * window costs no CPU - and is woken by host input or by a user event
  * the display ops push. */
 #include <stdio.h>
+#include <string.h>
 #include "sdl_priv.h"
 
 static int (*thread_hook)(void *opaque, char *err, size_t errlen);
@@ -30,6 +31,46 @@ static int fail(struct sdl_display *s)
 	return -1;
 }
 
+static SDL_Window *create_window(struct sdl_display *s, uint32_t flags)
+{
+	return SDL_CreateWindow(s->title, SDL_WINDOWPOS_UNDEFINED,
+				SDL_WINDOWPOS_UNDEFINED, (int)s->start_w,
+				(int)s->start_h, SDL_WINDOW_RESIZABLE | flags);
+}
+
+/* Is ren SDL's GL renderer on a GL that rasterizes on the CPU (Mesa's
+ * llvmpipe or softpipe, a machine without a GPU)?  There the window is
+ * better drawn by SDL's software renderer: a frame is then a copy into
+ * the window's shared-memory image, where GL would first upload the
+ * frame to a texture and shade every pixel of it on the CPU - measured
+ * in the nested VM (softpipe under TCG) the GL window lagged the guest
+ * by over 10 s, and the CPU it took starved the GPU thread so much that
+ * the guest's GET_CAPSET requests timed out (Mesa then guessed the
+ * host's caps wrongly and kmscube crashed).  The frames themselves come
+ * from the read-back either way.  A renderer named in SDL_RENDER_DRIVER
+ * is kept as asked. */
+static int cpu_rasterizer(SDL_Renderer *ren)
+{
+	static const char *const cpu[] = { "llvmpipe", "softpipe",
+					   "Software Rasterizer", "SWR" };
+	const unsigned char *(*get_string)(unsigned);
+	SDL_RendererInfo info;
+	const char *hint = SDL_GetHint(SDL_HINT_RENDER_DRIVER), *r;
+
+	if ((hint && *hint) || SDL_GetRendererInfo(ren, &info) ||
+	    !info.name || strncmp(info.name, "opengl", 6))
+		return 0;
+	/* The renderer's context is current on this thread. */
+	get_string = (const unsigned char *(*)(unsigned))
+		SDL_GL_GetProcAddress("glGetString");
+	r = get_string ? (const char *)get_string(0x1F01 /* GL_RENDERER */) :
+			 NULL;
+	for (size_t i = 0; r && i < sizeof(cpu) / sizeof(cpu[0]); i++)
+		if (strstr(r, cpu[i]))
+			return 1;
+	return 0;
+}
+
 static int sdl_open(struct sdl_display *s)
 {
 	/* minivmm handles SIGINT/SIGTERM itself; SDL must not. */
@@ -48,14 +89,19 @@ static int sdl_open(struct sdl_display *s)
 		SDL_SetError("no SDL user event left");
 		return fail(s);
 	}
-	s->win = SDL_CreateWindow(s->title, SDL_WINDOWPOS_UNDEFINED,
-				  SDL_WINDOWPOS_UNDEFINED, (int)s->start_w,
-				  (int)s->start_h,
-				  SDL_WINDOW_RESIZABLE |
-				  SDL_WINDOW_ALLOW_HIGHDPI);
+	s->win = create_window(s, SDL_WINDOW_ALLOW_HIGHDPI);
 	if (!s->win)
 		return fail(s);
 	s->ren = SDL_CreateRenderer(s->win, -1, SDL_RENDERER_ACCELERATED);
+	if (s->ren && cpu_rasterizer(s->ren)) {
+		/* A new window: the GL renderer made this one a GL window. */
+		SDL_DestroyRenderer(s->ren);
+		s->ren = NULL;
+		SDL_DestroyWindow(s->win);
+		s->win = create_window(s, 0);
+		if (!s->win)
+			return fail(s);
+	}
 	if (!s->ren)
 		s->ren = SDL_CreateRenderer(s->win, -1,
 					    SDL_RENDERER_SOFTWARE);
