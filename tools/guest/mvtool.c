@@ -24,6 +24,8 @@
  *                             right); at the end a fresh context must
  *                             render too.  Exit 0 and "gpufuzz: done"
  *                             when all held; -v prints every stream.
+ *   mvtool caps [ID [VER]]    print virgl capset ID (default 2, VIRGL2)
+ *                             version VER (default 2) as the host gave it
  *
  * The pattern, pixel (x, y) as 0xRRGGBB, must match tests/boot/pattern.py:
  *   R = (x * 255) / (W - 1), G = (y * 255) / (H - 1),
@@ -863,17 +865,55 @@ static int gpufuzz(uint32_t seed, long nops, int verbose)
 	return ret;
 }
 
+/* Prints capset ID (its version 0..N, as the kernel has it) as hex
+ * dwords, 8 a line: what the host's virglrenderer can do, as the
+ * guest's Mesa sees it. */
+struct vgf_get_caps {
+	uint32_t cap_set_id, cap_set_ver;
+	uint64_t addr;
+	uint32_t size, pad;
+};
+#define VGF_GET_CAPS		VGF_IOCTL(0x09, struct vgf_get_caps)
+
+static int caps(uint32_t id, uint32_t ver)
+{
+	static uint32_t buf[1024];
+	struct vgf_get_caps c = { id, ver, (uintptr_t)buf, sizeof(buf), 0 };
+	int fd = fz_open();
+	uint32_t n, hash = 2166136261u;
+
+	if (fd < 0)
+		return die("no virtio-gpu DRM device");
+	if (ioctl(fd, VGF_GET_CAPS, &c) < 0)
+		return die("GET_CAPS");
+	/* The kernel copies at most the capset's size and does not say
+	 * it: trailing zeros are left out. */
+	for (n = sizeof(buf) / 4; n && !buf[n - 1]; n--)
+		;
+	for (uint32_t i = 0; i < n * 4; i++)
+		hash = (hash ^ ((uint8_t *)buf)[i]) * 16777619u;
+	printf("caps %u v%u: %u dwords, fnv1a %08x\n", id, ver, n, hash);
+	for (uint32_t i = 0; i < n; i++)
+		printf("%s%08x%s", i % 8 ? " " : "caps: ", buf[i],
+		       i % 8 == 7 || i == n - 1 ? "\n" : "");
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "pattern"))
 		return pattern(argc > 2 ? atoi(argv[2]) : 3600);
 	if (argc >= 3 && !strcmp(argv[1], "keys"))
 		return keys(atoi(argv[2]), argc > 3 ? argv[3] : "keyboard");
+	if (argc >= 2 && !strcmp(argv[1], "caps"))
+		return caps(argc > 2 ? (uint32_t)atoi(argv[2]) : 2,
+			    argc > 3 ? (uint32_t)atoi(argv[3]) : 2);
 	if (argc >= 4 && !strcmp(argv[1], "gpufuzz"))
 		return gpufuzz((uint32_t)strtoul(argv[2], NULL, 0),
 			       strtol(argv[3], NULL, 0),
 			       argc > 4 && !strcmp(argv[4], "-v"));
 	fprintf(stderr, "usage: mvtool pattern [SECONDS] | keys N [NAME] | "
-		"gpufuzz SEED N [-v]\n");
+		"gpufuzz SEED N [-v] | caps [ID [VERSION]]\n");
 	return 2;
 }
