@@ -177,7 +177,9 @@ static void fill(const uint8_t *img, size_t size)
 			mkdir(parent, 0700);
 		}
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	/* A cache we could not write would cost every boot a decompression
+	 * for nothing. */
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || access(dir, W_OK) < 0)
 		return;
 	if (bzimage_decompress(img, size, &vml, &vml_size, &why))
 		return;		/* not xz, or corrupt: boots stay as they are */
