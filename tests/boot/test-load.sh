@@ -10,24 +10,27 @@
 #   - memory outside guest RAM grows less than LOAD_MEM_BOUND_KB (1024)
 #     from the first sample after LOAD_WARMUP seconds (25) to the last;
 #   - no vCPU's heartbeat stalls: consecutive beats at most the larger of
-#     LOAD_MAX_GAP seconds (10) and 5 times the median gap apart (a loaded
-#     nested guest beats every 1.3-2 s, now and then 5 s), by the guest's
+#     LOAD_MAX_GAP seconds and 5 times the median gap apart, by the guest's
 #     clock and by arrival on the host, and at least one beat per 4 s on
-#     average;
+#     average.  LOAD_MAX_GAP is 5 on real KVM; 15 in the nested runner,
+#     where a loaded guest beats every 1.3-2.6 s with gaps of 3-7 s now and
+#     then, and once 10.3 s while the host ran other work;
 #   - every screenshot works, the control socket answers `ping` after the
 #     garbage, beats keep coming after it, and the guest's disk, GPU and
 #     console loops all made progress without error;
 #   - the guest powers off by itself: exit status 0.
 # LOAD_INJECT_STALL=N (seconds) stops minivmm (SIGSTOP) that long after
-# the warm-up: a self-test, the stall check must then fail.
+# the warm-up: a self-test, the stall check must then fail.  LOAD_CPUS
+# (2) sets the vCPUs.
 . "$(dirname "$0")/lib.sh"
 CTL=/tmp/minivmm-load-test.sock	# unix sockets cannot live on the 9p share
 DUR=${LOAD_SECONDS:-75}
 WARMUP=${LOAD_WARMUP:-25}
 BOUND_KB=${LOAD_MEM_BOUND_KB:-1024}
-MAX_GAP=${LOAD_MAX_GAP:-10}
+MAX_GAP=${LOAD_MAX_GAP:-$([ -n "${MINIVMM_NESTED:-}" ] && echo 15 || echo 5)}
 INJECT_STALL=${LOAD_INJECT_STALL:-0}
 MEM_MIB=512
+CPUS=${LOAD_CPUS:-2}
 # Small frames: one allocator high-water step (a frame's host copy) stays
 # well under the memory bound, and frames are cheap, so there are many.
 RES_W=320 RES_H=240
@@ -204,7 +207,7 @@ exit($ok == $n ? 0 : 1);
 EOF
 }
 
-start_vm load --cpus 2 --mem ${MEM_MIB}M --console virtio \
+start_vm load --cpus "$CPUS" --mem ${MEM_MIB}M --console virtio \
     --gpu 2d --display headless --resolution ${RES_W}x${RES_H} --control "$CTL" \
     --disk "$W/load.ext4" \
     --append "quiet minivmm_run=\"modprobe ext4; mount -t ext4 /dev/vda /mnt && sh /mnt/load.sh main $DUR\""
@@ -283,7 +286,7 @@ fi
 
 # 3. Heartbeats: per vCPU, gaps by the guest's clock and by arrival.
 hb_ok=1 hb_msg=
-for c in 0 1; do
+for ((c = 0; c < CPUS; c++)); do
     awk -v b="hb$c" '$2 == b' "$W/beats" >"$W/beats$c"
     # beats, median gap (guest clock), longest gaps (guest, host)
     read -r cnt med ggap hgap < <(awk '
