@@ -176,7 +176,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	term_raw_enter();
 	/* The kernel decompressed on the host (kernel_cache.h): from the
 	 * cache, or made there in the background for the next boot. */
 	if (!o.no_kernel_cache) {

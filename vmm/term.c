@@ -34,6 +34,10 @@ int term_raw_enter(void)
 	struct termios raw;
 	struct sigaction sa;
 
+	/* Once: a second call would save the raw settings as the ones to
+	 * restore. */
+	if (raw_active)
+		return 0;
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved) < 0)
 		return 0;
 	raw = saved;
