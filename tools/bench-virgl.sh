@@ -13,6 +13,10 @@
 # same Xvfb, so that one comparison is window against window.
 # QEMU: -M microvm (virtio-mmio, as the guest's initramfs has no PCI
 # virtio) with virtio-gpu-gl-device and virtio-blk-device, -accel kvm.
+# Its virtio-gpu-gl needs a GL display; on a machine without a GPU its
+# SDL window is drawn by GL on the CPU (llvmpipe/softpipe) in QEMU's main
+# loop, while minivmm's SDL window then uses SDL's software renderer
+# (devices/display/sdl_thread.c): part of the gap is that choice.
 # Without a usable /dev/kvm it re-runs itself inside tools/nested-run.sh,
 # where Mesa renders with softpipe (GALLIUM_DRIVER; llvmpipe's JIT is far
 # too slow under TCG) and only the ratios mean anything.
